@@ -1,0 +1,186 @@
+#pragma once
+
+// Cache: RatMemCache's thread-safe key-value cache with memcached semantics.
+//
+// Keys are byte strings of 1 to 250 bytes (memcached's limit); any byte may appear, as in
+// memcached's binary protocol. Values are arbitrary bytes. Each item carries 32-bit client flags, an expiry and a CAS
+// unique that changes on every modification.
+//
+// Expiry times follow memcached's exptime convention everywhere:
+//   0                 -> TtlOptions::default_ttl, which is "never" unless configured
+//   1 .. 2592000      -> seconds from now (up to 30 days)
+//   above 2592000     -> an absolute unix time
+//   negative          -> already expired (the store succeeds, the item is never served)
+//
+// Thread-safety: every method may be called from any number of threads at once. There is
+// no global lock: operations on keys in different lock stripes never wait for each other.
+//
+// Errors: every outcome is a Status or Result; nothing throws for expected outcomes.
+// Each method lists the codes it may return besides kOk.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ratmemcache/item.h"
+#include "ratmemcache/options.h"
+#include "ratmemcache/status.h"
+
+namespace ratmemcache {
+
+// Longest key accepted, as in memcached.
+inline constexpr size_t kMaxKeyLength = 250;
+
+// How a store treats the item already under its key.
+enum class StoreMode : uint8_t {
+  kSet,      // store unconditionally
+  kAdd,      // only if no live item exists (else kNotStored)
+  kReplace,  // only if a live item exists (else kNotStored)
+  kAppend,   // add the bytes after the existing value; keeps its flags and expiry
+  kPrepend,  // add the bytes before the existing value; keeps its flags and expiry
+  kCas,      // only if the live item's CAS unique equals the expected one
+};
+
+// Flags and expiry for a write.
+struct WriteOptions {
+  uint32_t flags = 0;
+  int64_t exptime = 0;  // memcached exptime; see the top of this file
+};
+
+// Counters describing a cache, named after memcached's stats where one exists.
+struct CacheStats {
+  uint64_t curr_items = 0;         // live items (expired ones not yet reclaimed included)
+  uint64_t total_items = 0;        // items ever stored
+  uint64_t bytes = 0;              // bytes charged for items, overhead included
+  uint64_t hash_bytes = 0;         // bytes of the hash tables
+  uint64_t limit_maxbytes = 0;     // L1Options::max_memory
+  uint64_t evictions = 0;          // live items removed to make room
+  uint64_t evicted_unfetched = 0;  // evicted items that were never read
+  uint64_t expired_unfetched = 0;  // expired items reclaimed that were never read
+  uint64_t reclaimed = 0;          // expired items reclaimed (lazily or by the sweep)
+  uint64_t get_hits = 0;
+  uint64_t get_misses = 0;
+  uint64_t get_expired = 0;        // lookups that found only an expired item
+  uint64_t get_flushed = 0;        // lookups that found only a flushed item
+  uint64_t lock_stripes = 0;
+};
+
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  // Looks up `key`. Returns: NotFound (also for expired or flushed items).
+  virtual Result<ItemHandle> Get(std::string_view key) = 0;
+  // Looks up `key` and sets its expiry to `exptime`. Returns: NotFound.
+  virtual Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) = 0;
+  // True when a live item exists under `key`. Does not count as an access.
+  virtual bool Contains(std::string_view key) = 0;
+
+  // Stores `value` under `key` according to `mode` and returns the new CAS unique.
+  // `expected_cas` is used by kCas only. kAppend and kPrepend ignore `options`.
+  // Returns: NotStored, Exists (kCas mismatch), NotFound (kCas on a missing key),
+  // TooLarge, OutOfMemory, InvalidArgument (bad key), Shutdown.
+  virtual Result<uint64_t> Store(StoreMode mode, std::string_view key, std::string_view value,
+                                 const WriteOptions& options = {},
+                                 uint64_t expected_cas = 0) = 0;
+
+  // Allocates an unpublished item for a later Store(mode, WritableItem&&, ...) so that the
+  // caller can fill the value in place. Nothing is visible until then.
+  // Returns: TooLarge, OutOfMemory, InvalidArgument (bad key), Shutdown.
+  virtual Result<WritableItem> Allocate(std::string_view key, size_t value_size,
+                                        const WriteOptions& options) = 0;
+  // Publishes `item` according to `mode`, as Store() above. The item is consumed whatever
+  // the outcome.
+  virtual Result<uint64_t> Store(StoreMode mode, WritableItem item, uint64_t expected_cas = 0) = 0;
+
+  // Removes `key`. Returns: NotFound.
+  virtual Status Delete(std::string_view key) = 0;
+
+  // Adds `delta` to the decimal number stored under `key`, wrapping at 2^64, and returns
+  // the result. Returns: NotFound, NonNumeric (value is not a decimal number that fits in
+  // 64 bits), OutOfMemory.
+  virtual Result<uint64_t> Increment(std::string_view key, uint64_t delta) = 0;
+  // Subtracts `delta`, stopping at 0. Returns: as Increment.
+  virtual Result<uint64_t> Decrement(std::string_view key, uint64_t delta) = 0;
+
+  // Sets the expiry of `key`. Returns: NotFound.
+  virtual Status Touch(std::string_view key, int64_t exptime) = 0;
+
+  // Invalidates every item. With `exptime` 0, at once; otherwise when the time given by
+  // `exptime` (memcached convention) arrives, every item stored before then is dropped.
+  // A later call replaces a pending delayed flush.
+  virtual Status Flush(int64_t exptime = 0) = 0;
+
+  // A snapshot of the live keys. Costs a walk of the whole cache.
+  virtual std::vector<std::string> Keys() = 0;
+  // Number of items held (expired ones not yet reclaimed included).
+  virtual uint64_t Size() = 0;
+  // Current counters.
+  virtual CacheStats Stats() = 0;
+
+  // Stops background work; later calls that change the cache return Shutdown. Idempotent.
+  virtual Status Shutdown() = 0;
+
+  // Sets or changes the RAM limit at run time (memcached's cache_memlimit); shrinking
+  // evicts down to the new limit. Returns: InvalidArgument (below the minimum).
+  virtual Status SetMemoryLimit(uint64_t max_memory) = 0;
+
+  // The options the cache was built with (after defaults were filled in).
+  virtual const CacheOptions& options() const = 0;
+
+  // Conveniences over Store().
+  Result<uint64_t> Set(std::string_view key, std::string_view value,
+                       const WriteOptions& options = {}) {
+    return Store(StoreMode::kSet, key, value, options);
+  }
+  Result<uint64_t> SetWithTtl(std::string_view key, std::string_view value, uint32_t ttl_seconds) {
+    return Store(StoreMode::kSet, key, value, WriteOptions{0, ttl_seconds});
+  }
+  Result<uint64_t> Add(std::string_view key, std::string_view value,
+                       const WriteOptions& options = {}) {
+    return Store(StoreMode::kAdd, key, value, options);
+  }
+  Result<uint64_t> Replace(std::string_view key, std::string_view value,
+                           const WriteOptions& options = {}) {
+    return Store(StoreMode::kReplace, key, value, options);
+  }
+  Result<uint64_t> Append(std::string_view key, std::string_view value) {
+    return Store(StoreMode::kAppend, key, value);
+  }
+  Result<uint64_t> Prepend(std::string_view key, std::string_view value) {
+    return Store(StoreMode::kPrepend, key, value);
+  }
+  Result<uint64_t> CompareAndSwap(std::string_view key, std::string_view value,
+                                  uint64_t expected_cas, const WriteOptions& options = {}) {
+    return Store(StoreMode::kCas, key, value, options, expected_cas);
+  }
+};
+
+// Builds a Cache from options. Not thread-safe itself; the built cache is.
+class CacheBuilder {
+ public:
+  CacheBuilder() = default;
+  CacheBuilder& options(const CacheOptions& options);
+  CacheBuilder& l1(const L1Options& l1);
+  CacheBuilder& ttl(const TtlOptions& ttl);
+  CacheBuilder& performance(const PerformanceOptions& performance);
+  CacheBuilder& logging(const LoggingOptions& logging);
+  CacheBuilder& max_item_size(uint64_t bytes);
+
+  // Validates the options and builds the cache. Returns: InvalidArgument naming the
+  // offending option.
+  Result<std::unique_ptr<Cache>> Build() const;
+
+ private:
+  CacheOptions options_;
+};
+
+// Checks `options` as Build() does. Returns: InvalidArgument naming the offending option.
+Status ValidateOptions(const CacheOptions& options);
+
+// True when `key` is a valid key: 1 to kMaxKeyLength bytes.
+bool IsValidKey(std::string_view key);
+
+}  // namespace ratmemcache

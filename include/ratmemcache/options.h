@@ -1,0 +1,93 @@
+#pragma once
+
+// Options of a RatMemCache cache, grouped like the sections of the TOML configuration
+// ([l1], [ttl], [performance], [logging]). Every field states its default. Plain values:
+// copy them freely. CacheBuilder::Build() validates them and names the offending field.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ratmemcache {
+
+// Which item the RAM tier gives up first when it is full.
+enum class EvictionStrategy : uint8_t {
+  kLru,  // least recently used (exact, per lock stripe)
+};
+
+// "lru" for kLru.
+std::string_view EvictionStrategyName(EvictionStrategy strategy);
+// Parses a strategy name, case-insensitively ("lru", "Lru"); nullopt when unknown.
+std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name);
+// The valid names, for error messages: "lru".
+std::string_view EvictionStrategyNames();
+
+// The RAM tier (L1).
+struct L1Options {
+  // Upper bound on the RAM the tier uses, in bytes, counted as real allocated bytes: item
+  // headers, keys, values, allocator rounding and the hash tables. Default 64 MiB
+  // (memcached's -m default). Minimum 1 MiB.
+  uint64_t max_memory = 64ull << 20;
+  // Upper bound on the number of items; 0 (the default) means no bound beyond max_memory.
+  uint64_t max_entries = 0;
+  // Default kLru.
+  EvictionStrategy eviction_strategy = EvictionStrategy::kLru;
+};
+
+// Expiry.
+struct TtlOptions {
+  // Seconds to live for items stored without an expiry (exptime 0); 0 (the default)
+  // means such items never expire, as in memcached.
+  uint32_t default_ttl = 0;
+  // Upper bound on any item's time to live, in seconds; 0 (the default) means no bound.
+  uint32_t max_ttl = 0;
+  // Seconds between background sweeps that reclaim expired items nobody asks for;
+  // expired items are also dropped lazily whenever they are looked up. 0 turns the sweep
+  // off. Default 60.
+  uint32_t cleanup_interval = 60;
+};
+
+// Throughput knobs.
+struct PerformanceOptions {
+  // Threads that serve connections in the server (memcached's -t). Default 4. Unused by
+  // the library, whose callers bring their own threads.
+  uint32_t worker_threads = 4;
+  // Number of lock stripes in the RAM tier, a power of two; 0 (the default) picks one
+  // from the hardware concurrency. More stripes mean less contention and slightly less
+  // precise eviction order (each stripe keeps its own order).
+  uint32_t lock_stripes = 0;
+};
+
+// Logging through spdlog.
+struct LoggingOptions {
+  // false turns every log line off.
+  bool enable_logging = true;
+  // trace, debug, info, warn, error or off. Default "info".
+  std::string level = "info";
+  // Colour the level names when writing to a terminal. Default true.
+  bool enable_colors = true;
+  // Prefix each line with a timestamp. Default true.
+  bool show_timestamp = true;
+  // Hand lines to a background thread instead of writing them on the calling thread.
+  // Faster; lines still queued are lost if the process crashes. Default false.
+  bool enable_async = false;
+  // Lines the async queue holds before callers block (async mode only). Default 8192.
+  uint32_t async_queue_size = 8192;
+  // Seconds between flushes of buffered lines (async mode only). Default 1.
+  uint32_t flush_interval_seconds = 1;
+};
+
+// Everything a cache is built from.
+struct CacheOptions {
+  L1Options l1;
+  TtlOptions ttl;
+  PerformanceOptions performance;
+  LoggingOptions logging;
+  // Largest item accepted (key + value + per-item overhead, as memcached's -I counts it),
+  // in bytes. Default 1 MiB; minimum 1 KiB; at most 1 GiB and at most half of
+  // l1.max_memory.
+  uint64_t max_item_size = 1ull << 20;
+};
+
+}  // namespace ratmemcache

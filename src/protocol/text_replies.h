@@ -1,0 +1,41 @@
+#pragma once
+
+// The fixed replies of memcached's text protocol, byte for byte.
+
+#include <string_view>
+
+namespace ratmemcache::protocol::reply {
+
+inline constexpr std::string_view kError = "ERROR\r\n";
+inline constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format\r\n";
+inline constexpr std::string_view kBadDataChunk = "CLIENT_ERROR bad data chunk\r\n";
+inline constexpr std::string_view kTooLarge = "SERVER_ERROR object too large for cache\r\n";
+inline constexpr std::string_view kNoMemoryStoring = "SERVER_ERROR out of memory storing object\r\n";
+inline constexpr std::string_view kNoMemory = "SERVER_ERROR out of memory\r\n";
+inline constexpr std::string_view kNoMemoryReading = "SERVER_ERROR out of memory reading request\r\n";
+inline constexpr std::string_view kInvalidExptime = "CLIENT_ERROR invalid exptime argument\r\n";
+inline constexpr std::string_view kInvalidDelta = "CLIENT_ERROR invalid numeric delta argument\r\n";
+inline constexpr std::string_view kNonNumeric =
+    "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
+inline constexpr std::string_view kDeleteUsage =
+    "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
+inline constexpr std::string_view kShutdownDisabled = "ERROR: shutdown not enabled\r\n";
+inline constexpr std::string_view kInvalidShutdownMode = "CLIENT_ERROR invalid shutdown mode\r\n";
+inline constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
+inline constexpr std::string_view kStored = "STORED\r\n";
+inline constexpr std::string_view kNotStored = "NOT_STORED\r\n";
+inline constexpr std::string_view kExists = "EXISTS\r\n";
+inline constexpr std::string_view kNotFound = "NOT_FOUND\r\n";
+inline constexpr std::string_view kDeleted = "DELETED\r\n";
+inline constexpr std::string_view kTouched = "TOUCHED\r\n";
+inline constexpr std::string_view kOk = "OK\r\n";
+inline constexpr std::string_view kEnd = "END\r\n";
+inline constexpr std::string_view kReset = "RESET\r\n";
+inline constexpr std::string_view kMemlimitTooSmall =
+    "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n";
+inline constexpr std::string_view kMemlimitNotMegabytes =
+    "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n";
+inline constexpr std::string_view kMemlimitFailed =
+    "MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n";
+
+}  // namespace ratmemcache::protocol::reply

@@ -1,0 +1,66 @@
+#pragma once
+
+// Item: one cached key/value pair in a single allocation: this 48-byte header, then the
+// key bytes, then the value bytes (no terminators).
+//
+// Ownership: items are reference-counted. The hash table holds one reference while the
+// item is linked; each ItemHandle holds one more. The last ReleaseItem() frees it.
+// Immutable once published, except for the fields marked "under the stripe lock", which
+// only the owning stripe reads and changes while holding its lock, expires_at (touch), and
+// the value bytes and cas, which an in-place increment may rewrite only while the table's
+// reference is the only one (so no reader can be looking).
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace ratmemcache::ram {
+
+struct Item {
+  // Links for the eviction policy (under the stripe lock).
+  Item* prev;
+  Item* next;
+  uint64_t cas;            // CAS unique (under the stripe lock)
+  // ExpiryClock time, 0 = never. Written under the stripe lock (touch); atomic because
+  // handle holders may read it at the same time.
+  std::atomic<uint32_t> expires_at;
+  uint32_t last_access;    // ExpiryClock time of the last store or read (under the stripe lock)
+  uint32_t flags;          // client flags
+  uint32_t value_len;
+  std::atomic<uint32_t> refs;
+  uint8_t key_len;
+  uint8_t state;           // ItemState bits (under the stripe lock)
+  uint16_t policy_data;    // free for the eviction policy (under the stripe lock)
+
+  char* key_data() { return reinterpret_cast<char*>(this + 1); }
+  const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
+  char* value_data() { return key_data() + key_len; }
+  const char* value_data() const { return key_data() + key_len; }
+  std::string_view key() const { return {key_data(), key_len}; }
+  std::string_view value() const { return {value_data(), value_len}; }
+};
+static_assert(sizeof(Item) == 48, "keep the item header compact");
+
+enum ItemState : uint8_t {
+  kItemLinked = 1,   // in a hash table
+  kItemFetched = 2,  // read at least once since stored
+};
+
+// Allocates an unlinked item holding `key` and room for `value_len` value bytes, with one
+// reference owned by the caller. Returns nullptr when the allocator fails.
+// REQUIRES: 1 <= key.size() <= 255.
+Item* AllocateItem(std::string_view key, uint32_t value_len, uint32_t flags, uint32_t expires_at);
+
+// Bytes charged against the memory limit for an item of these sizes.
+size_t ItemFootprint(size_t key_len, size_t value_len);
+inline size_t ItemFootprint(const Item* item) {
+  return ItemFootprint(item->key_len, item->value_len);
+}
+
+inline void RetainItem(Item* item) { item->refs.fetch_add(1, std::memory_order_relaxed); }
+
+// Drops one reference; frees the item when it was the last.
+void ReleaseItem(Item* item);
+
+}  // namespace ratmemcache::ram

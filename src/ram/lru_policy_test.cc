@@ -1,0 +1,31 @@
+#include "ram/lru_policy.h"
+
+#include <gtest/gtest.h>
+
+namespace ratmemcache::ram {
+namespace {
+
+TEST(LruPolicy, EvictsLeastRecentlyUsedFirst) {
+  Item* a = AllocateItem("a", 0, 0, 0);
+  Item* b = AllocateItem("b", 0, 0, 0);
+  Item* c = AllocateItem("c", 0, 0, 0);
+  LruPolicy lru;
+  EXPECT_EQ(lru.Victim(), nullptr);
+  lru.OnInsert(a);
+  lru.OnInsert(b);
+  lru.OnInsert(c);
+  EXPECT_EQ(lru.Victim(), a);
+  lru.OnAccess(a);  // order now b, c, a
+  EXPECT_EQ(lru.Victim(), b);
+  lru.OnRemove(b);
+  EXPECT_EQ(lru.Victim(), c);
+  lru.OnAccess(a);  // already most recent: no change
+  lru.OnRemove(c);
+  EXPECT_EQ(lru.Victim(), a);
+  lru.OnRemove(a);
+  EXPECT_EQ(lru.Victim(), nullptr);
+  for (Item* item : {a, b, c}) ReleaseItem(item);
+}
+
+}  // namespace
+}  // namespace ratmemcache::ram

@@ -1,0 +1,544 @@
+#include "ram/ram_tier.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/decimal.h"
+#include "common/hash.h"
+
+namespace ratmemcache::ram {
+
+struct RamTier::Expectation {
+  StoreMode mode = StoreMode::kSet;
+  uint64_t cas = 0;
+  // When set, the commit succeeds only if this exact item is still the live one
+  // (read-modify-write operations that built the new item from it).
+  const Item* exact = nullptr;
+};
+
+namespace {
+
+// Items unlinked under a stripe lock, released once the lock is dropped so that freeing
+// memory never happens inside the critical section.
+class DeferredRelease {
+ public:
+  DeferredRelease() = default;
+  DeferredRelease(const DeferredRelease&) = delete;
+  DeferredRelease& operator=(const DeferredRelease&) = delete;
+  ~DeferredRelease() {
+    for (int i = 0; i < count_; ++i) ReleaseItem(items_[i]);
+  }
+  void Add(Item* item) {
+    if (item != nullptr) items_[count_++] = item;
+  }
+
+ private:
+  Item* items_[4] = {};
+  int count_ = 0;
+};
+
+// Status used internally when an `exact` expectation fails: the caller rebuilds and retries.
+constexpr StatusCode kChanged = StatusCode::kInternal;
+
+}  // namespace
+
+RamTier::RamTier(const RamTierOptions& options, const ExpiryClock* clock)
+    : clock_(clock),
+      max_entries_(options.max_entries),
+      eviction_(options.eviction),
+      limit_(options.max_memory) {
+  uint32_t count = 1;
+  while (count < options.stripes) count <<= 1;
+  stripe_mask_ = count - 1;
+  stripes_.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    auto stripe = std::make_unique<Stripe>();
+    stripe->policy = MakeEvictionPolicy(eviction_);
+    used_.fetch_add(static_cast<int64_t>(stripe->table.bytes()), std::memory_order_relaxed);
+    stripes_.push_back(std::move(stripe));
+  }
+}
+
+RamTier::~RamTier() {
+  for (auto& stripe : stripes_) {
+    for (size_t i = 0; i < stripe->table.capacity(); ++i) {
+      if (Item* item = stripe->table.SlotItem(i)) ReleaseItem(item);
+    }
+  }
+}
+
+RamTier::Liveness RamTier::Check(const Item* item, uint32_t now) const {
+  if (ExpiryClock::IsExpired(item->expires_at.load(std::memory_order_relaxed), now)) {
+    return Liveness::kExpired;
+  }
+  const uint32_t deadline = flush_deadline_.load(std::memory_order_acquire);
+  if (deadline == 0 || deadline > now) return Liveness::kLive;
+  // The first look after the deadline fixes the boundary: everything stored so far is
+  // older than the deadline, everything stored from now on is newer.
+  uint64_t boundary = flush_cas_.load(std::memory_order_acquire);
+  if (boundary == 0) {
+    const uint64_t next = next_cas_.load(std::memory_order_relaxed) + 1;
+    flush_cas_.compare_exchange_strong(boundary, next, std::memory_order_acq_rel);
+    if (boundary == 0) boundary = next;
+  }
+  return item->cas < boundary ? Liveness::kFlushed : Liveness::kLive;
+}
+
+Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uint32_t now,
+                        Item** dead, Liveness* why_dead) {
+  Item* item = stripe.table.Find(key, hash);
+  if (item == nullptr) return nullptr;
+  const Liveness liveness = Check(item, now);
+  if (liveness == Liveness::kLive) return item;
+  Unlink(stripe, item, hash);
+  ++stripe.counters.reclaimed;
+  if ((item->state & kItemFetched) == 0) ++stripe.counters.expired_unfetched;
+  *dead = item;
+  if (why_dead != nullptr) *why_dead = liveness;
+  return nullptr;
+}
+
+void RamTier::AccountTableGrowth(Stripe& stripe, size_t bytes_before) {
+  const size_t bytes_after = stripe.table.bytes();
+  if (bytes_after != bytes_before) {
+    used_.fetch_add(static_cast<int64_t>(bytes_after) - static_cast<int64_t>(bytes_before),
+                    std::memory_order_relaxed);
+  }
+}
+
+void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
+  const size_t table_bytes = stripe.table.bytes();
+  stripe.table.Insert(item, hash);
+  AccountTableGrowth(stripe, table_bytes);
+  item->state = kItemLinked;
+  stripe.policy->OnInsert(item);
+  const size_t footprint = ItemFootprint(item);
+  stripe.counters.bytes += footprint;
+  ++stripe.counters.total_items;
+  used_.fetch_add(static_cast<int64_t>(footprint), std::memory_order_relaxed);
+  entries_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void RamTier::Unlink(Stripe& stripe, Item* item, uint64_t hash) {
+  stripe.table.Erase(item, hash);
+  stripe.policy->OnRemove(item);
+  item->state &= static_cast<uint8_t>(~kItemLinked);
+  const size_t footprint = ItemFootprint(item);
+  stripe.counters.bytes -= footprint;
+  used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
+  entries_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool RamTier::Fits(int64_t extra_bytes, int64_t extra_entries) const {
+  const int64_t limit = static_cast<int64_t>(limit_.load(std::memory_order_relaxed));
+  if (used_.load(std::memory_order_relaxed) + extra_bytes > limit) return false;
+  if (max_entries_ != 0 &&
+      entries_.load(std::memory_order_relaxed) + extra_entries > static_cast<int64_t>(max_entries_)) {
+    return false;
+  }
+  return true;
+}
+
+bool RamTier::EvictOne() {
+  const uint32_t start = evict_cursor_.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t now = clock_->Now();
+  for (size_t i = 0; i < stripes_.size(); ++i) {
+    Stripe& stripe = *stripes_[(start + i) & stripe_mask_];
+    Item* victim;
+    {
+      std::lock_guard lock(stripe.mu);
+      victim = stripe.policy->Victim();
+      if (victim == nullptr) continue;
+      const bool fetched = (victim->state & kItemFetched) != 0;
+      if (Check(victim, now) == Liveness::kLive) {
+        ++stripe.counters.evictions;
+        if (!fetched) ++stripe.counters.evicted_unfetched;
+      } else {
+        ++stripe.counters.reclaimed;
+        if (!fetched) ++stripe.counters.expired_unfetched;
+      }
+      Unlink(stripe, victim, HashKey(victim->key()));
+    }
+    ReleaseItem(victim);
+    return true;
+  }
+  return false;
+}
+
+bool RamTier::EvictFor(int64_t extra_bytes, int64_t extra_entries) {
+  while (!Fits(extra_bytes, extra_entries)) {
+    if (!EvictOne()) return false;
+  }
+  return true;
+}
+
+Result<WritableItem> RamTier::Allocate(std::string_view key, size_t value_len, uint32_t flags,
+                                       uint32_t expires_at) {
+  if (key.empty() || key.size() > kMaxKeyLength) {
+    return Status::InvalidArgument("key must be 1 to 250 bytes");
+  }
+  if (value_len > UINT32_MAX) return Status::TooLarge();
+  Item* item = AllocateItem(key, static_cast<uint32_t>(value_len), flags, expires_at);
+  if (item == nullptr) return Status::OutOfMemory();
+  return WritableItem(item);
+}
+
+Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
+  const uint64_t hash = HashKey(item->key());
+  Stripe& stripe = StripeFor(hash);
+  const int64_t footprint = static_cast<int64_t>(ItemFootprint(item));
+  for (int attempt = 0;; ++attempt) {
+    int64_t extra_bytes;
+    int64_t extra_entries;
+    {
+      DeferredRelease release;
+      std::unique_lock lock(stripe.mu);
+      const uint32_t now = clock_->Now();
+      Item* dead = nullptr;
+      Item* old = FindLive(stripe, item->key(), hash, now, &dead);
+      release.Add(dead);
+
+      Status failure;
+      if (expect.exact != nullptr) {
+        if (old != expect.exact) failure = Status(kChanged);
+      } else {
+        switch (expect.mode) {
+          case StoreMode::kAdd:
+            if (old != nullptr) failure = Status::NotStored();
+            break;
+          case StoreMode::kReplace:
+          case StoreMode::kAppend:
+          case StoreMode::kPrepend:
+            if (old == nullptr) failure = Status::NotStored();
+            break;
+          case StoreMode::kCas:
+            if (old == nullptr) failure = Status::NotFound();
+            else if (old->cas != expect.cas) failure = Status::Exists();
+            break;
+          case StoreMode::kSet:
+            break;
+        }
+      }
+      if (!failure.ok()) {
+        lock.unlock();
+        ReleaseItem(item);
+        return failure;
+      }
+
+      extra_bytes = footprint - (old != nullptr ? static_cast<int64_t>(ItemFootprint(old)) : 0);
+      extra_entries = old != nullptr ? 0 : 1;
+      // After two rounds of eviction lost to concurrent writers, store anyway and repair
+      // the overshoot afterwards rather than spin.
+      if (attempt >= 2 || Fits(extra_bytes, extra_entries)) {
+        if (old != nullptr) {
+          Unlink(stripe, old, hash);
+          release.Add(old);
+        }
+        item->cas = NextCas();
+        item->last_access = now;
+        Link(stripe, item, hash);
+        const uint64_t cas = item->cas;
+        lock.unlock();
+        if (attempt >= 2) EvictFor(0, 0);
+        return cas;
+      }
+    }
+    if (!EvictFor(extra_bytes, extra_entries)) {
+      ReleaseItem(item);
+      return Status::OutOfMemory();
+    }
+  }
+}
+
+Result<uint64_t> RamTier::Store(StoreMode mode, WritableItem writable, uint64_t expected_cas) {
+  Item* item = writable.Release();
+  if (mode == StoreMode::kAppend || mode == StoreMode::kPrepend) {
+    return StoreCombined(mode, item);
+  }
+  return Commit(item, Expectation{mode, expected_cas, nullptr});
+}
+
+Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data) {
+  const uint64_t hash = HashKey(data->key());
+  Stripe& stripe = StripeFor(hash);
+  for (;;) {
+    Item* old;
+    {
+      DeferredRelease release;
+      std::lock_guard lock(stripe.mu);
+      Item* dead = nullptr;
+      old = FindLive(stripe, data->key(), hash, clock_->Now(), &dead);
+      release.Add(dead);
+      if (old != nullptr) RetainItem(old);
+    }
+    if (old == nullptr) {
+      ReleaseItem(data);
+      return Status::NotStored();
+    }
+    const size_t total = size_t{old->value_len} + data->value_len;
+    Item* combined = total > UINT32_MAX
+                         ? nullptr
+                         : AllocateItem(data->key(), static_cast<uint32_t>(total), old->flags,
+                                        old->expires_at.load(std::memory_order_relaxed));
+    if (combined == nullptr) {
+      ReleaseItem(old);
+      ReleaseItem(data);
+      return Status::OutOfMemory();
+    }
+    char* out = combined->value_data();
+    if (mode == StoreMode::kAppend) {
+      std::memcpy(out, old->value_data(), old->value_len);
+      std::memcpy(out + old->value_len, data->value_data(), data->value_len);
+    } else {
+      std::memcpy(out, data->value_data(), data->value_len);
+      std::memcpy(out + data->value_len, old->value_data(), old->value_len);
+    }
+    Result<uint64_t> result = Commit(combined, Expectation{mode, 0, old});
+    ReleaseItem(old);
+    if (result.code() == kChanged) continue;
+    ReleaseItem(data);
+    return result;
+  }
+}
+
+Result<ItemHandle> RamTier::Get(std::string_view key) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  DeferredRelease release;
+  std::lock_guard lock(stripe.mu);
+  Item* dead = nullptr;
+  Liveness why = Liveness::kLive;
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead, &why);
+  release.Add(dead);
+  if (item == nullptr) {
+    ++stripe.counters.get_misses;
+    if (why == Liveness::kExpired) ++stripe.counters.get_expired;
+    if (why == Liveness::kFlushed) ++stripe.counters.get_flushed;
+    return Status::NotFound();
+  }
+  ++stripe.counters.get_hits;
+  item->last_access = clock_->Now();
+  item->state |= kItemFetched;
+  stripe.policy->OnAccess(item);
+  RetainItem(item);
+  return ItemHandle(item);
+}
+
+Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_at) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  DeferredRelease release;
+  std::lock_guard lock(stripe.mu);
+  Item* dead = nullptr;
+  Liveness why = Liveness::kLive;
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead, &why);
+  release.Add(dead);
+  if (item == nullptr) {
+    ++stripe.counters.get_misses;
+    if (why == Liveness::kExpired) ++stripe.counters.get_expired;
+    if (why == Liveness::kFlushed) ++stripe.counters.get_flushed;
+    return Status::NotFound();
+  }
+  ++stripe.counters.get_hits;
+  item->last_access = clock_->Now();
+  item->expires_at.store(expires_at, std::memory_order_relaxed);
+  item->state |= kItemFetched;
+  stripe.policy->OnAccess(item);
+  RetainItem(item);
+  return ItemHandle(item);
+}
+
+bool RamTier::Contains(std::string_view key) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  DeferredRelease release;
+  std::lock_guard lock(stripe.mu);
+  Item* dead = nullptr;
+  const bool found = FindLive(stripe, key, hash, clock_->Now(), &dead) != nullptr;
+  release.Add(dead);
+  return found;
+}
+
+Status RamTier::Touch(std::string_view key, uint32_t expires_at) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  DeferredRelease release;
+  std::lock_guard lock(stripe.mu);
+  Item* dead = nullptr;
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
+  release.Add(dead);
+  if (item == nullptr) return Status::NotFound();
+  item->expires_at.store(expires_at, std::memory_order_relaxed);
+  stripe.policy->OnAccess(item);
+  return Status::Ok();
+}
+
+Status RamTier::Delete(std::string_view key) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  DeferredRelease release;
+  std::lock_guard lock(stripe.mu);
+  Item* dead = nullptr;
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
+  release.Add(dead);
+  if (item == nullptr) return Status::NotFound();
+  Unlink(stripe, item, hash);
+  release.Add(item);
+  return Status::Ok();
+}
+
+Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint64_t delta) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  for (;;) {
+    Item* old;
+    char digits[20];
+    size_t digit_count;
+    uint64_t value;
+    {
+      DeferredRelease release;
+      std::lock_guard lock(stripe.mu);
+      Item* dead = nullptr;
+      old = FindLive(stripe, key, hash, clock_->Now(), &dead);
+      release.Add(dead);
+      if (old == nullptr) return Status::NotFound();
+      if (old->value_len == 0 || !SafeStrtoull(old->value(), &value)) {
+        return Status::NonNumeric();
+      }
+      if (increment) {
+        value += delta;  // wraps at 2^64, as memcached
+      } else {
+        value = delta > value ? 0 : value - delta;
+      }
+      digit_count = FormatDecimal(value, digits);
+      // Only the table holds the item, and only under this lock can anyone take another
+      // reference: nobody can be reading the bytes, so they may change in place.
+      if (digit_count <= old->value_len && old->refs.load(std::memory_order_acquire) == 1) {
+        std::memcpy(old->value_data(), digits, digit_count);
+        std::memset(old->value_data() + digit_count, ' ', old->value_len - digit_count);
+        old->cas = NextCas();
+        stripe.policy->OnAccess(old);
+        return value;
+      }
+      RetainItem(old);
+    }
+    Item* fresh = AllocateItem(key, static_cast<uint32_t>(digit_count), old->flags,
+                               old->expires_at.load(std::memory_order_relaxed));
+    if (fresh == nullptr) {
+      ReleaseItem(old);
+      return Status::OutOfMemory();
+    }
+    std::memcpy(fresh->value_data(), digits, digit_count);
+    Result<uint64_t> result = Commit(fresh, Expectation{StoreMode::kSet, 0, old});
+    ReleaseItem(old);
+    if (result.code() == kChanged) continue;
+    if (!result.ok()) return result.status();
+    return value;
+  }
+}
+
+void RamTier::FlushAll() {
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    std::vector<Item*> dropped;
+    {
+      std::lock_guard lock(stripe.mu);
+      dropped.reserve(stripe.table.size());
+      for (size_t i = 0; i < stripe.table.capacity(); ++i) {
+        if (Item* item = stripe.table.SlotItem(i)) dropped.push_back(item);
+      }
+      for (Item* item : dropped) {
+        stripe.policy->OnRemove(item);
+        item->state &= static_cast<uint8_t>(~kItemLinked);
+        const size_t footprint = ItemFootprint(item);
+        stripe.counters.bytes -= footprint;
+        used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
+        entries_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      const size_t table_bytes = stripe.table.bytes();
+      stripe.table = ItemTable();
+      AccountTableGrowth(stripe, table_bytes);
+    }
+    for (Item* item : dropped) ReleaseItem(item);
+  }
+}
+
+void RamTier::SetFlushDeadline(uint32_t deadline) {
+  flush_deadline_.store(0, std::memory_order_release);
+  flush_cas_.store(0, std::memory_order_release);
+  flush_deadline_.store(deadline, std::memory_order_release);
+}
+
+size_t RamTier::ReclaimExpired() {
+  size_t reclaimed = 0;
+  std::vector<Item*> dead;
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    dead.clear();
+    {
+      std::lock_guard lock(stripe.mu);
+      const uint32_t now = clock_->Now();
+      for (size_t i = 0; i < stripe.table.capacity();) {
+        Item* item = stripe.table.SlotItem(i);
+        if (item == nullptr || Check(item, now) == Liveness::kLive) {
+          ++i;
+          continue;
+        }
+        ++stripe.counters.reclaimed;
+        if ((item->state & kItemFetched) == 0) ++stripe.counters.expired_unfetched;
+        Unlink(stripe, item, HashKey(item->key()));
+        dead.push_back(item);
+        // Erasing may shift a later entry into slot i: look at the same slot again.
+      }
+    }
+    for (Item* item : dead) ReleaseItem(item);
+    reclaimed += dead.size();
+  }
+  return reclaimed;
+}
+
+std::vector<std::string> RamTier::Keys() {
+  std::vector<std::string> keys;
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    std::lock_guard lock(stripe.mu);
+    const uint32_t now = clock_->Now();
+    for (size_t i = 0; i < stripe.table.capacity(); ++i) {
+      Item* item = stripe.table.SlotItem(i);
+      if (item != nullptr && Check(item, now) == Liveness::kLive) keys.emplace_back(item->key());
+    }
+  }
+  return keys;
+}
+
+RamTierStats RamTier::Stats() {
+  RamTierStats stats;
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    std::lock_guard lock(stripe.mu);
+    const Counters& c = stripe.counters;
+    stats.curr_items += stripe.table.size();
+    stats.hash_bytes += stripe.table.bytes();
+    stats.total_items += c.total_items;
+    stats.bytes += c.bytes;
+    stats.evictions += c.evictions;
+    stats.evicted_unfetched += c.evicted_unfetched;
+    stats.expired_unfetched += c.expired_unfetched;
+    stats.reclaimed += c.reclaimed;
+    stats.get_hits += c.get_hits;
+    stats.get_misses += c.get_misses;
+    stats.get_expired += c.get_expired;
+    stats.get_flushed += c.get_flushed;
+  }
+  stats.limit_maxbytes = limit_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+Status RamTier::SetMemoryLimit(uint64_t max_memory) {
+  if (max_memory == 0) return Status::InvalidArgument("memory limit must be positive");
+  limit_.store(max_memory, std::memory_order_relaxed);
+  EvictFor(0, 0);
+  return Status::Ok();
+}
+
+}  // namespace ratmemcache::ram

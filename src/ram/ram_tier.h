@@ -1,0 +1,161 @@
+#pragma once
+
+// RamTier: the RAM tier (L1). Items live in lock stripes chosen by key hash; each stripe
+// has its own mutex, hash table (ItemTable) and eviction order (EvictionPolicy), so there
+// is no global lock. Memory and entry limits are global atomics: a store that does not fit
+// evicts victims from the stripes in turn, never holding two stripe locks at once.
+//
+// The tier knows nothing of protocols. Times are ExpiryClock times (the caller converts
+// memcached exptimes). Every method is thread-safe.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expiry_clock.h"
+#include "ram/eviction_policy.h"
+#include "ram/item.h"
+#include "ram/item_table.h"
+#include "ratmemcache/cache.h"
+#include "ratmemcache/item.h"
+#include "ratmemcache/status.h"
+
+namespace ratmemcache::ram {
+
+struct RamTierOptions {
+  uint64_t max_memory = 64ull << 20;  // bytes, items and hash tables included
+  uint64_t max_entries = 0;           // 0 = unbounded
+  EvictionStrategy eviction = EvictionStrategy::kLru;
+  uint32_t stripes = 64;              // power of two
+};
+
+// Counters of the tier; see CacheStats for their meaning.
+struct RamTierStats {
+  uint64_t curr_items = 0;
+  uint64_t total_items = 0;
+  uint64_t bytes = 0;
+  uint64_t hash_bytes = 0;
+  uint64_t limit_maxbytes = 0;
+  uint64_t evictions = 0;
+  uint64_t evicted_unfetched = 0;
+  uint64_t expired_unfetched = 0;
+  uint64_t reclaimed = 0;
+  uint64_t get_hits = 0;
+  uint64_t get_misses = 0;
+  uint64_t get_expired = 0;
+  uint64_t get_flushed = 0;
+};
+
+class RamTier {
+ public:
+  // `clock` must outlive the tier.
+  RamTier(const RamTierOptions& options, const ExpiryClock* clock);
+  ~RamTier();
+  RamTier(const RamTier&) = delete;
+  RamTier& operator=(const RamTier&) = delete;
+
+  // An unpublished item with room for `value_len` bytes. Returns: InvalidArgument (key
+  // length), OutOfMemory (the allocator failed).
+  Result<WritableItem> Allocate(std::string_view key, size_t value_len, uint32_t flags,
+                                uint32_t expires_at);
+  // Publishes `item` according to `mode` (see StoreMode); for kAppend/kPrepend the item's
+  // value is the data to add. Returns the new CAS unique, or: NotStored, NotFound (kCas on
+  // a missing key), Exists (kCas mismatch), OutOfMemory.
+  Result<uint64_t> Store(StoreMode mode, WritableItem item, uint64_t expected_cas);
+
+  // Returns: NotFound.
+  Result<ItemHandle> Get(std::string_view key);
+  // Get, also setting the expiry. Returns: NotFound.
+  Result<ItemHandle> GetAndTouch(std::string_view key, uint32_t expires_at);
+  bool Contains(std::string_view key);
+  // Returns: NotFound.
+  Status Touch(std::string_view key, uint32_t expires_at);
+  // Returns: NotFound.
+  Status Delete(std::string_view key);
+  // Adds (increment) or subtracts `delta` to the decimal value, memcached-style: wraps at
+  // 2^64 going up, stops at 0 going down; a result shorter than the stored number is
+  // written in place padded with spaces, as memcached does. Returns: NotFound,
+  // NonNumeric, OutOfMemory.
+  Result<uint64_t> ApplyDelta(std::string_view key, bool increment, uint64_t delta);
+
+  // Drops every item now.
+  void FlushAll();
+  // From clock time `deadline` on, every item stored before the deadline arrived counts
+  // as gone (memcached's delayed flush_all); items stored later live. 0 cancels.
+  void SetFlushDeadline(uint32_t deadline);
+
+  // Unlinks expired and flushed items from every stripe; returns how many.
+  size_t ReclaimExpired();
+
+  // Live keys.
+  std::vector<std::string> Keys();
+  uint64_t Size() const { return entries_.load(std::memory_order_relaxed); }
+  RamTierStats Stats();
+  uint32_t stripe_count() const { return static_cast<uint32_t>(stripes_.size()); }
+
+  // Changes the memory limit, evicting down to it. Returns: InvalidArgument when zero.
+  Status SetMemoryLimit(uint64_t max_memory);
+
+ private:
+  struct Counters {
+    uint64_t total_items = 0;
+    uint64_t bytes = 0;
+    uint64_t evictions = 0;
+    uint64_t evicted_unfetched = 0;
+    uint64_t expired_unfetched = 0;
+    uint64_t reclaimed = 0;
+    uint64_t get_hits = 0;
+    uint64_t get_misses = 0;
+    uint64_t get_expired = 0;
+    uint64_t get_flushed = 0;
+  };
+  struct alignas(64) Stripe {
+    std::mutex mu;
+    ItemTable table;
+    std::unique_ptr<EvictionPolicy> policy;
+    Counters counters;
+  };
+  enum class Liveness { kLive, kExpired, kFlushed };
+  // What a commit expects of the item currently under the key.
+  struct Expectation;
+
+  Stripe& StripeFor(uint64_t hash) { return *stripes_[hash & stripe_mask_]; }
+  Liveness Check(const Item* item, uint32_t now) const;
+  // Finds the live item under `key`; unlinks a dead one and hands it to `dead` (release
+  // after unlocking). REQUIRES: stripe.mu held.
+  Item* FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uint32_t now,
+                 Item** dead, Liveness* why_dead = nullptr);
+  void Link(Stripe& stripe, Item* item, uint64_t hash);
+  // Removes `item` from the stripe; the table's reference passes to the caller.
+  void Unlink(Stripe& stripe, Item* item, uint64_t hash);
+  void AccountTableGrowth(Stripe& stripe, size_t bytes_before);
+  bool Fits(int64_t extra_bytes, int64_t extra_entries) const;
+  // Evicts until `extra_bytes`/`extra_entries` more would fit. False when nothing is left.
+  bool EvictFor(int64_t extra_bytes, int64_t extra_entries);
+  // Evicts one item from the next non-empty stripe. False when all are empty.
+  bool EvictOne();
+  Result<uint64_t> Commit(Item* item, const Expectation& expect);
+  Result<uint64_t> StoreCombined(StoreMode mode, Item* data);
+  uint64_t NextCas() { return next_cas_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  const ExpiryClock* clock_;
+  const uint64_t max_entries_;
+  const EvictionStrategy eviction_;
+  std::vector<std::unique_ptr<Stripe>> stripes_;
+  uint64_t stripe_mask_;
+  std::atomic<uint64_t> limit_;
+  std::atomic<int64_t> used_{0};     // item footprints + table bytes
+  std::atomic<int64_t> entries_{0};
+  std::atomic<uint64_t> next_cas_{0};
+  std::atomic<uint32_t> evict_cursor_{0};
+  std::atomic<uint32_t> flush_deadline_{0};
+  // CAS uniques below this were stored before the flush deadline arrived; 0 until the
+  // first lookup after the deadline fixes it.
+  mutable std::atomic<uint64_t> flush_cas_{0};
+};
+
+}  // namespace ratmemcache::ram

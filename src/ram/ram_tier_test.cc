@@ -1,0 +1,282 @@
+#include "ram/ram_tier.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ratmemcache::ram {
+namespace {
+
+class RamTierTest : public ::testing::Test {
+ protected:
+  void Make(RamTierOptions options) { tier_ = std::make_unique<RamTier>(options, &clock_); }
+  void SetUp() override { Make(RamTierOptions{}); }
+
+  Result<uint64_t> Put(StoreMode mode, std::string_view key, std::string_view value,
+                       uint32_t flags = 0, uint32_t expires_at = 0, uint64_t cas = 0) {
+    Result<WritableItem> item = tier_->Allocate(key, value.size(), flags, expires_at);
+    if (!item.ok()) return item.status();
+    if (!value.empty()) std::memcpy(item->value_buffer().data(), value.data(), value.size());
+    return tier_->Store(mode, std::move(item).value(), cas);
+  }
+  std::string Value(std::string_view key) {
+    Result<ItemHandle> got = tier_->Get(key);
+    return got.ok() ? std::string(got->value()) : "<miss>";
+  }
+
+  ExpiryClock clock_;
+  std::unique_ptr<RamTier> tier_;
+};
+
+TEST_F(RamTierTest, SetGetReplaceDelete) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "v1", 7).ok());
+  Result<ItemHandle> got = tier_->Get("k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->value(), "v1");
+  EXPECT_EQ(got->flags(), 7u);
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "v2").ok());
+  EXPECT_EQ(got->value(), "v1") << "a handle keeps its bytes after a replace";
+  EXPECT_EQ(Value("k"), "v2");
+  EXPECT_TRUE(tier_->Delete("k").ok());
+  EXPECT_EQ(tier_->Delete("k").code(), StatusCode::kNotFound);
+  EXPECT_EQ(Value("k"), "<miss>");
+  EXPECT_EQ(tier_->Size(), 0u);
+}
+
+TEST_F(RamTierTest, AddReplaceSemantics) {
+  EXPECT_EQ(Put(StoreMode::kReplace, "k", "x").code(), StatusCode::kNotStored);
+  EXPECT_TRUE(Put(StoreMode::kAdd, "k", "a").ok());
+  EXPECT_EQ(Put(StoreMode::kAdd, "k", "b").code(), StatusCode::kNotStored);
+  EXPECT_EQ(Value("k"), "a");
+  EXPECT_TRUE(Put(StoreMode::kReplace, "k", "c").ok());
+  EXPECT_EQ(Value("k"), "c");
+}
+
+TEST_F(RamTierTest, AppendPrependKeepFlagsAndExpiry) {
+  EXPECT_EQ(Put(StoreMode::kAppend, "k", "x").code(), StatusCode::kNotStored);
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "mid", 5, clock_.Now() + 100).ok());
+  ASSERT_TRUE(Put(StoreMode::kAppend, "k", "_end", 9).ok());
+  ASSERT_TRUE(Put(StoreMode::kPrepend, "k", "start_").ok());
+  Result<ItemHandle> got = tier_->Get("k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->value(), "start_mid_end");
+  EXPECT_EQ(got->flags(), 5u);
+  EXPECT_EQ(got->expires_at(), clock_.Now() + 100);
+}
+
+TEST_F(RamTierTest, CasUniqueChangesAndGuards) {
+  Result<uint64_t> first = Put(StoreMode::kSet, "k", "a");
+  ASSERT_TRUE(first.ok());
+  Result<uint64_t> second = Put(StoreMode::kSet, "k", "b");
+  ASSERT_TRUE(second.ok());
+  EXPECT_GT(*second, *first);
+  EXPECT_EQ(Put(StoreMode::kCas, "k", "c", 0, 0, *first).code(), StatusCode::kExists);
+  EXPECT_TRUE(Put(StoreMode::kCas, "k", "c", 0, 0, *second).ok());
+  EXPECT_EQ(Value("k"), "c");
+  EXPECT_EQ(Put(StoreMode::kCas, "missing", "c", 0, 0, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(tier_->Get("k")->cas(), *second + 1);
+}
+
+TEST_F(RamTierTest, IncrementWrapsDecrementFloors) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "n", "18446744073709551615").ok());
+  Result<uint64_t> wrapped = tier_->ApplyDelta("n", true, 2);
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_EQ(*wrapped, 1u);
+  ASSERT_TRUE(Put(StoreMode::kSet, "d", "5").ok());
+  EXPECT_EQ(*tier_->ApplyDelta("d", false, 10), 0u);
+  EXPECT_EQ(Value("d"), "0");
+  EXPECT_EQ(tier_->ApplyDelta("missing", true, 1).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(Put(StoreMode::kSet, "s", "abc").ok());
+  EXPECT_EQ(tier_->ApplyDelta("s", true, 1).code(), StatusCode::kNonNumeric);
+  ASSERT_TRUE(Put(StoreMode::kSet, "e", "").ok());
+  EXPECT_EQ(tier_->ApplyDelta("e", true, 1).code(), StatusCode::kNonNumeric);
+}
+
+TEST_F(RamTierTest, ShrinkingDecrementPadsInPlaceLikeMemcached) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "n", "100").ok());
+  const uint64_t cas_before = tier_->Get("n")->cas();
+  EXPECT_EQ(*tier_->ApplyDelta("n", false, 91), 9u);
+  Result<ItemHandle> got = tier_->Get("n");
+  EXPECT_EQ(got->value(), "9  ");
+  EXPECT_GT(got->cas(), cas_before);
+  // While a reader holds the item it must not change in place: a new item is made.
+  EXPECT_EQ(*tier_->ApplyDelta("n", true, 991), 1000u);
+  EXPECT_EQ(got->value(), "9  ");
+  EXPECT_EQ(Value("n"), "1000");
+}
+
+TEST_F(RamTierTest, LazyExpiry) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "v", 0, clock_.Now() + 2).ok());
+  EXPECT_EQ(Value("k"), "v");
+  clock_.TEST_Advance(2);
+  EXPECT_EQ(Value("k"), "<miss>");
+  RamTierStats stats = tier_->Stats();
+  EXPECT_EQ(stats.get_expired, 1u);
+  EXPECT_EQ(stats.curr_items, 0u);
+  EXPECT_EQ(stats.reclaimed, 1u);
+  // Expired items are absent for add.
+  ASSERT_TRUE(Put(StoreMode::kSet, "k2", "v", 0, ExpiryClock::kExpired).ok());
+  EXPECT_TRUE(Put(StoreMode::kAdd, "k2", "w").ok());
+  EXPECT_EQ(Value("k2"), "w");
+}
+
+TEST_F(RamTierTest, TouchChangesExpiry) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "v", 0, clock_.Now() + 1).ok());
+  EXPECT_TRUE(tier_->Touch("k", clock_.Now() + 100).ok());
+  clock_.TEST_Advance(5);
+  EXPECT_EQ(Value("k"), "v");
+  EXPECT_EQ(tier_->Touch("nope", 0).code(), StatusCode::kNotFound);
+  Result<ItemHandle> got = tier_->GetAndTouch("k", clock_.Now() + 1);
+  ASSERT_TRUE(got.ok());
+  clock_.TEST_Advance(1);
+  EXPECT_EQ(Value("k"), "<miss>");
+}
+
+TEST_F(RamTierTest, SweepReclaimsExpiredItems) {
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Put(StoreMode::kSet, "e" + std::to_string(i), "v", 0, clock_.Now() + 1).ok());
+    ASSERT_TRUE(Put(StoreMode::kSet, "l" + std::to_string(i), "v").ok());
+  }
+  clock_.TEST_Advance(1);
+  EXPECT_EQ(tier_->ReclaimExpired(), 100u);
+  EXPECT_EQ(tier_->Size(), 100u);
+  EXPECT_EQ(tier_->Stats().expired_unfetched, 100u);
+}
+
+TEST_F(RamTierTest, FlushAllAndDelayedFlush) {
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put(StoreMode::kSet, std::to_string(i), "v").ok());
+  tier_->FlushAll();
+  EXPECT_EQ(tier_->Size(), 0u);
+  EXPECT_EQ(tier_->Keys().size(), 0u);
+  ASSERT_TRUE(Put(StoreMode::kSet, "old", "v").ok());
+  tier_->SetFlushDeadline(clock_.Now() + 5);
+  EXPECT_EQ(Value("old"), "v");
+  clock_.TEST_Advance(5);
+  EXPECT_EQ(Value("old"), "<miss>");
+  ASSERT_TRUE(Put(StoreMode::kSet, "late", "v").ok());
+  clock_.TEST_Advance(1);
+  EXPECT_EQ(Value("late"), "v") << "items stored after the deadline survive";
+}
+
+TEST_F(RamTierTest, EvictsInLruOrderWithinMemoryLimit) {
+  RamTierOptions options;
+  options.stripes = 1;
+  options.max_memory = 64 * 1024;
+  Make(options);
+  const std::string value(1000, 'x');
+  int stored = 0;
+  for (; stored < 200; ++stored) {
+    ASSERT_TRUE(Put(StoreMode::kSet, "k" + std::to_string(stored), value).ok());
+  }
+  RamTierStats stats = tier_->Stats();
+  EXPECT_GT(stats.evictions, 0u);
+  EXPECT_LE(stats.bytes + stats.hash_bytes, options.max_memory);
+  // The newest keys are present and a contiguous prefix of the oldest is gone.
+  EXPECT_EQ(Value("k199"), value);
+  EXPECT_EQ(Value("k0"), "<miss>");
+  const uint64_t kept = stats.curr_items;
+  for (uint64_t i = 200 - kept; i < 200; ++i) EXPECT_EQ(Value("k" + std::to_string(i)), value);
+  // Reading an old key protects it from the next eviction.
+  const std::string oldest = "k" + std::to_string(200 - kept);
+  EXPECT_EQ(Value(oldest), value);
+  ASSERT_TRUE(Put(StoreMode::kSet, "new", value).ok());
+  EXPECT_EQ(Value(oldest), value);
+  EXPECT_EQ(Value("k" + std::to_string(200 - kept + 1)), "<miss>");
+}
+
+TEST_F(RamTierTest, HoldsMaxEntriesAndReplacesWithoutEvicting) {
+  RamTierOptions options;
+  options.stripes = 4;
+  options.max_entries = 10;
+  Make(options);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put(StoreMode::kSet, std::to_string(i), "v").ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Put(StoreMode::kSet, std::to_string(i), "w").ok());
+  EXPECT_EQ(tier_->Size(), 10u);
+  EXPECT_EQ(tier_->Stats().evictions, 0u);
+  ASSERT_TRUE(Put(StoreMode::kSet, "extra", "v").ok());
+  EXPECT_EQ(tier_->Size(), 10u);
+  EXPECT_EQ(tier_->Stats().evictions, 1u);
+}
+
+TEST_F(RamTierTest, ItemLargerThanMemoryIsOutOfMemory) {
+  RamTierOptions options;
+  options.max_memory = 64 * 1024;
+  options.stripes = 2;
+  Make(options);
+  EXPECT_EQ(Put(StoreMode::kSet, "big", std::string(100 * 1024, 'x')).code(),
+            StatusCode::kOutOfMemory);
+  EXPECT_EQ(tier_->Size(), 0u);
+}
+
+TEST_F(RamTierTest, ShrinkingTheLimitEvicts) {
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(Put(StoreMode::kSet, std::to_string(i), std::string(1000, 'v')).ok());
+  }
+  ASSERT_TRUE(tier_->SetMemoryLimit(200 * 1024).ok());
+  RamTierStats stats = tier_->Stats();
+  EXPECT_LE(stats.bytes + stats.hash_bytes, 200u * 1024);
+  EXPECT_GT(stats.evictions, 0u);
+}
+
+// Many threads hammer overlapping keys with every operation; afterwards the accounting
+// must match the contents exactly and no reader may have seen a torn value.
+TEST_F(RamTierTest, ConcurrentMixedOperationsKeepInvariants) {
+  RamTierOptions options;
+  options.max_memory = 4 << 20;
+  options.stripes = 8;
+  Make(options);
+  std::atomic<bool> torn{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20000; ++i) {
+        const std::string key = "k" + std::to_string((i * 7 + t) % 300);
+        const char fill = static_cast<char>('a' + (i % 26));
+        switch (i % 6) {
+          case 0:
+          case 1:
+            Put(StoreMode::kSet, key, std::string(10 + i % 2000, fill)).IgnoreError();
+            break;
+          case 2: {
+            Result<ItemHandle> got = tier_->Get(key);
+            if (got.ok()) {
+              // Valid values: one letter repeated, or a number (maybe space-padded), either
+              // followed by appended "z"s.
+              std::string_view v = got->value();
+              while (!v.empty() && v.back() == 'z') v.remove_suffix(1);
+              const bool numeric = !v.empty() && v[0] >= '0' && v[0] <= '9';
+              for (char c : v) {
+                const bool ok = numeric ? ((c >= '0' && c <= '9') || c == ' ') : c == v[0];
+                if (!ok) torn = true;
+              }
+            }
+            break;
+          }
+          case 3:
+            tier_->Delete(key).IgnoreError();
+            break;
+          case 4:
+            Put(StoreMode::kAppend, key, "zz").IgnoreError();
+            break;
+          case 5:
+            Put(StoreMode::kSet, key, "12").IgnoreError();
+            tier_->ApplyDelta(key, true, 1).IgnoreError();
+            break;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_FALSE(torn);
+  RamTierStats stats = tier_->Stats();
+  EXPECT_EQ(stats.curr_items, tier_->Size());
+  EXPECT_EQ(stats.curr_items, tier_->Keys().size());
+  EXPECT_LE(stats.bytes + stats.hash_bytes, options.max_memory + 64 * 1024);
+}
+
+}  // namespace
+}  // namespace ratmemcache::ram

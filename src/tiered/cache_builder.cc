@@ -1,0 +1,65 @@
+#include <string>
+
+#include "ratmemcache/cache.h"
+#include "tiered/tiered_cache.h"
+
+namespace ratmemcache {
+
+CacheBuilder& CacheBuilder::options(const CacheOptions& options) {
+  options_ = options;
+  return *this;
+}
+CacheBuilder& CacheBuilder::l1(const L1Options& l1) {
+  options_.l1 = l1;
+  return *this;
+}
+CacheBuilder& CacheBuilder::ttl(const TtlOptions& ttl) {
+  options_.ttl = ttl;
+  return *this;
+}
+CacheBuilder& CacheBuilder::performance(const PerformanceOptions& performance) {
+  options_.performance = performance;
+  return *this;
+}
+CacheBuilder& CacheBuilder::logging(const LoggingOptions& logging) {
+  options_.logging = logging;
+  return *this;
+}
+CacheBuilder& CacheBuilder::max_item_size(uint64_t bytes) {
+  options_.max_item_size = bytes;
+  return *this;
+}
+
+Status ValidateOptions(const CacheOptions& options) {
+  constexpr uint64_t kMiB = 1ull << 20;
+  if (options.l1.max_memory < kMiB) {
+    return Status::InvalidArgument("l1.max_memory must be at least 1 MiB (1048576 bytes)");
+  }
+  if (options.max_item_size < 1024) {
+    return Status::InvalidArgument("max_item_size must be at least 1 KiB (1024 bytes)");
+  }
+  if (options.max_item_size > 1024 * kMiB) {
+    return Status::InvalidArgument("max_item_size must be at most 1 GiB");
+  }
+  if (options.max_item_size > options.l1.max_memory / 2) {
+    return Status::InvalidArgument("max_item_size must be at most half of l1.max_memory");
+  }
+  const uint32_t stripes = options.performance.lock_stripes;
+  if (stripes != 0 && ((stripes & (stripes - 1)) != 0 || stripes > 65536)) {
+    return Status::InvalidArgument("performance.lock_stripes must be 0 or a power of two up to 65536");
+  }
+  if (options.performance.worker_threads == 0 || options.performance.worker_threads > 1024) {
+    return Status::InvalidArgument("performance.worker_threads must be between 1 and 1024");
+  }
+  return Status::Ok();
+}
+
+bool IsValidKey(std::string_view key) { return !key.empty() && key.size() <= kMaxKeyLength; }
+
+Result<std::unique_ptr<Cache>> CacheBuilder::Build() const {
+  Status valid = ValidateOptions(options_);
+  if (!valid.ok()) return valid;
+  return std::unique_ptr<Cache>(std::make_unique<tiered::TieredCache>(options_));
+}
+
+}  // namespace ratmemcache
