@@ -1,1 +1,134 @@
-int main(){return 0;}
+// rat_memcached: the RatMemCache server, a drop-in replacement for memcached.
+// Reads flags and the TOML file, builds the cache, serves until SIGINT/SIGTERM or an
+// enabled "shutdown" command, then stops gracefully (in-flight replies are sent).
+
+#include <asio.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "common/logging.h"
+#include "config/server_config.h"
+#include "net/net_server.h"
+#include "platform.h"
+#include "ratmemcache/cache.h"
+#include "server/server_context.h"
+#include "server/session_factory.h"
+
+namespace rmc = ratmemcache;
+
+namespace {
+
+// Exit codes: 2 for configuration errors; 71 (EX_OSERR, as memcached) when the server
+// cannot be set up (ports, user, daemon).
+constexpr int kConfigError = 2;
+constexpr int kSystemError = 71;
+
+std::string DescribeListen(const rmc::config::ServerConfig& config) {
+  std::string text;
+  for (const auto& endpoint : config.listen) {
+    if (!text.empty()) text += ", ";
+    text += (endpoint.host.empty() ? "*" : endpoint.host) + ":" + std::to_string(endpoint.port);
+  }
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  rmc::Result<rmc::config::CommandLine> parsed = rmc::config::ParseCommandLine(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "rat_memcached: %s\n", parsed.status().message().c_str());
+    return kConfigError;
+  }
+  if (parsed->exit_now) {
+    std::fputs(parsed->output.c_str(), stdout);
+    return 0;
+  }
+  const rmc::config::ServerConfig& config = parsed->config;
+  rmc::ConfigureLogging(config.cache.logging, static_cast<int>(config.verbosity));
+  rmc::platform::IgnoreBrokenPipes();
+
+  if (config.daemonize) {
+    rmc::Status daemon = rmc::platform::Daemonize(config.verbosity > 0);
+    if (!daemon.ok()) {
+      rmc::Log().error("cannot daemonize: {}", daemon.message());
+      return kSystemError;
+    }
+  }
+  // Every connection is a file descriptor; leave room for listeners, logs and the rest.
+  const uint64_t wanted_files = uint64_t{config.max_connections} + 64;
+  const uint64_t files = rmc::platform::RaiseOpenFileLimit(wanted_files);
+  if (files < wanted_files) {
+    rmc::Log().warn("open file limit is {} (wanted {}): fewer than -c {} connections may fit",
+                    files, wanted_files, config.max_connections);
+  }
+
+  rmc::Result<std::unique_ptr<rmc::Cache>> built = rmc::CacheBuilder().options(config.cache).Build();
+  if (!built.ok()) {
+    std::fprintf(stderr, "rat_memcached: %s\n", built.status().message().c_str());
+    return kConfigError;
+  }
+  std::unique_ptr<rmc::Cache> cache = std::move(built).value();
+
+  rmc::server::ServerSettings settings;
+  settings.listen = config.listen_text;
+  settings.port = config.listen.empty() ? 0 : config.listen.front().port;
+  settings.max_connections = config.max_connections;
+  settings.threads = config.cache.performance.worker_threads;
+  settings.verbosity = config.verbosity;
+  settings.enable_shutdown = config.enable_shutdown;
+  settings.tcp_backlog = static_cast<uint32_t>(config.backlog);
+  rmc::server::ServerContext context(cache.get(), settings);
+  rmc::server::ServerSessionFactory factory(&context);
+
+  rmc::net::NetOptions net_options;
+  for (const auto& endpoint : config.listen) net_options.listen.push_back({endpoint.host, endpoint.port});
+  net_options.threads = settings.threads;
+  net_options.max_connections = config.max_connections;
+  net_options.backlog = config.backlog;
+  rmc::net::NetServer server(net_options, &factory);
+
+  asio::io_context main_context(1);
+  context.set_network_stats([&server] { return server.Stats(); });
+  context.set_shutdown_handler([&main_context](rmc::server::ShutdownMode) {
+    asio::post(main_context, [&main_context] { main_context.stop(); });
+  });
+
+  rmc::Status started = server.Start();
+  if (!started.ok()) {
+    rmc::Log().error("{}", started.message());
+    return kSystemError;
+  }
+  if (!config.user.empty()) {
+    rmc::Status switched = rmc::platform::SwitchUser(config.user);
+    if (!switched.ok()) {
+      rmc::Log().error("{}", switched.message());
+      server.Stop(0);
+      return kSystemError;
+    }
+  }
+  if (!config.pid_file.empty()) {
+    rmc::Status written = rmc::platform::WritePidFile(config.pid_file);
+    if (!written.ok()) rmc::Log().warn("{}", written.message());
+  }
+
+  asio::signal_set signals(main_context, SIGINT, SIGTERM);
+  signals.async_wait([&main_context](const asio::error_code& ec, int) {
+    if (!ec) main_context.stop();
+  });
+  rmc::Log().info("rat_memcached {} listening on {} ({} threads, {} MiB RAM, max item {} bytes)",
+                  RMC_VERSION, DescribeListen(config), settings.threads,
+                  config.cache.l1.max_memory >> 20, config.cache.max_item_size);
+  main_context.run();
+
+  rmc::Log().info("stopping: finishing in-flight replies");
+  server.Stop(2000);
+  cache->Shutdown().IgnoreError();
+  if (!config.pid_file.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(config.pid_file, ec);
+  }
+  rmc::Log().info("stopped");
+  rmc::Log().flush();
+  return 0;
+}

@@ -73,9 +73,10 @@ struct LoggingOptions {
   // Faster; lines still queued are lost if the process crashes. Default false.
   bool enable_async = false;
   // Lines the async queue holds before callers block (async mode only). Default 8192.
-  uint32_t async_queue_size = 8192;
-  // Seconds between flushes of buffered lines (async mode only). Default 1.
-  uint32_t flush_interval_seconds = 1;
+  uint32_t buffer_size = 8192;
+  // Milliseconds between flushes of written lines to the sink (async mode only; rounded
+  // up to whole seconds). Default 1000.
+  uint32_t batch_interval_ms = 1000;
 };
 
 // Everything a cache is built from.

@@ -85,7 +85,7 @@ RamTier::Liveness RamTier::Check(const Item* item, uint32_t now) const {
 }
 
 Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uint32_t now,
-                        Item** dead, Liveness* why_dead) {
+                        Item** dead) {
   Item* item = stripe.table.Find(key, hash);
   if (item == nullptr) return nullptr;
   const Liveness liveness = Check(item, now);
@@ -93,8 +93,9 @@ Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uin
   Unlink(stripe, item, hash);
   ++stripe.counters.reclaimed;
   if ((item->state & kItemFetched) == 0) ++stripe.counters.expired_unfetched;
+  // As memcached, any lookup that meets a dead item counts it, whatever the command.
+  ++(liveness == Liveness::kExpired ? stripe.counters.get_expired : stripe.counters.get_flushed);
   *dead = item;
-  if (why_dead != nullptr) *why_dead = liveness;
   return nullptr;
 }
 
@@ -307,13 +308,10 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
   DeferredRelease release;
   std::lock_guard lock(stripe.mu);
   Item* dead = nullptr;
-  Liveness why = Liveness::kLive;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead, &why);
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
   release.Add(dead);
   if (item == nullptr) {
     ++stripe.counters.get_misses;
-    if (why == Liveness::kExpired) ++stripe.counters.get_expired;
-    if (why == Liveness::kFlushed) ++stripe.counters.get_flushed;
     return Status::NotFound();
   }
   ++stripe.counters.get_hits;
@@ -330,13 +328,10 @@ Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_a
   DeferredRelease release;
   std::lock_guard lock(stripe.mu);
   Item* dead = nullptr;
-  Liveness why = Liveness::kLive;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead, &why);
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
   release.Add(dead);
   if (item == nullptr) {
     ++stripe.counters.get_misses;
-    if (why == Liveness::kExpired) ++stripe.counters.get_expired;
-    if (why == Liveness::kFlushed) ++stripe.counters.get_flushed;
     return Status::NotFound();
   }
   ++stripe.counters.get_hits;
@@ -438,6 +433,7 @@ Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint6
 }
 
 void RamTier::FlushAll() {
+  NextCas();  // memcached spends one CAS unique on a flush that takes effect at once
   for (auto& stripe_ptr : stripes_) {
     Stripe& stripe = *stripe_ptr;
     std::vector<Item*> dropped;
@@ -464,6 +460,7 @@ void RamTier::FlushAll() {
 }
 
 void RamTier::SetFlushDeadline(uint32_t deadline) {
+  if (deadline != 0 && deadline <= clock_->Now()) NextCas();  // as FlushAll()
   flush_deadline_.store(0, std::memory_order_release);
   flush_cas_.store(0, std::memory_order_release);
   flush_deadline_.store(deadline, std::memory_order_release);

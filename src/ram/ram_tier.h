@@ -128,7 +128,7 @@ class RamTier {
   // Finds the live item under `key`; unlinks a dead one and hands it to `dead` (release
   // after unlocking). REQUIRES: stripe.mu held.
   Item* FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uint32_t now,
-                 Item** dead, Liveness* why_dead = nullptr);
+                 Item** dead);
   void Link(Stripe& stripe, Item* item, uint64_t hash);
   // Removes `item` from the stripe; the table's reference passes to the caller.
   void Unlink(Stripe& stripe, Item* item, uint64_t hash);

@@ -1,0 +1,41 @@
+# RatMemCache: the two commands of the README.
+#   make run   - install what is missing, build (Release) and start rat_memcached on 127.0.0.1:11211
+#   make test  - install what is missing, build and run every test (unit + integration)
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+RUN_ARGS ?=
+
+.PHONY: all bootstrap configure build run test unit integration bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: bootstrap $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/rat_memcached $(RUN_ARGS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -L unit
+
+integration: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+bench: build
+	bench/side_by_side.sh
+
+clean:
+	rm -rf $(BUILD_DIR)

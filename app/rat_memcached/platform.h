@@ -1,0 +1,34 @@
+#pragma once
+
+// The operating-system specifics of the rat_memcached process, all in one place:
+// daemonizing, file-descriptor limits, switching user, SIGPIPE and the pid file. On
+// Windows the POSIX-only operations report that they are not supported.
+
+#include <cstdint>
+#include <string>
+
+#include "ratmemcache/status.h"
+
+namespace ratmemcache::platform {
+
+// Makes writes to closed sockets return errors instead of killing the process.
+void IgnoreBrokenPipes();
+
+// Detaches into the background: forks (the parent exits 0), starts a new session and
+// points stdin/stdout/stderr at /dev/null unless `keep_stderr`. Must run before any
+// thread is started. Returns: IoError, or InvalidArgument where unsupported.
+Status Daemonize(bool keep_stderr);
+
+// Raises the soft limit on open files towards `wanted` (never above the hard limit, unless
+// running as root). Returns the limit in effect afterwards.
+uint64_t RaiseOpenFileLimit(uint64_t wanted);
+
+// When running as root, switches to `user`. Returns: InvalidArgument (unknown user or
+// unsupported), IoError.
+Status SwitchUser(const std::string& user);
+bool RunningAsRoot();
+
+// Writes the process id followed by a newline to `path`, via a temporary file and rename.
+Status WritePidFile(const std::string& path);
+
+}  // namespace ratmemcache::platform

@@ -1,0 +1,83 @@
+#include "common/logging.h"
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <string>
+
+namespace ratmemcache {
+namespace {
+
+std::mutex logger_mu;
+std::shared_ptr<spdlog::logger> logger;  // guarded by logger_mu for replacement
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::shared_ptr<spdlog::logger> DefaultLogger() {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto made = std::make_shared<spdlog::logger>("ratmemcache", sink);
+  made->set_level(spdlog::level::info);
+  return made;
+}
+
+}  // namespace
+
+bool IsValidLogLevel(std::string_view level) {
+  const std::string lower = Lower(level);
+  return lower == "trace" || lower == "debug" || lower == "info" || lower == "warn" ||
+         lower == "warning" || lower == "error" || lower == "critical" || lower == "off";
+}
+
+bool ConfigureLogging(const LoggingOptions& options, int verbosity) {
+  if (!IsValidLogLevel(options.level)) return false;
+  std::string name = Lower(options.level);
+  if (name == "warning") name = "warn";
+  spdlog::level::level_enum level = spdlog::level::from_str(name);
+  if (verbosity >= 3) {
+    level = std::min(level, spdlog::level::trace);
+  } else if (verbosity >= 2) {
+    level = std::min(level, spdlog::level::debug);
+  }
+
+  std::shared_ptr<spdlog::logger> made;
+  if (!options.enable_logging) {
+    made = std::make_shared<spdlog::logger>("ratmemcache",
+                                            std::make_shared<spdlog::sinks::null_sink_mt>());
+    level = spdlog::level::off;
+  } else {
+    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+        options.enable_colors ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+    if (options.enable_async) {
+      spdlog::init_thread_pool(std::max<uint32_t>(options.buffer_size, 64), 1);
+      made = std::make_shared<spdlog::async_logger>("ratmemcache", sink, spdlog::thread_pool(),
+                                                    spdlog::async_overflow_policy::block);
+      // spdlog flushes in whole seconds: round the interval up.
+      spdlog::flush_every(std::chrono::seconds((options.batch_interval_ms + 999) / 1000));
+    } else {
+      made = std::make_shared<spdlog::logger>("ratmemcache", sink);
+    }
+  }
+  made->set_pattern(options.show_timestamp ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ %v" : "%^%l%$ %v");
+  made->set_level(level);
+  made->flush_on(spdlog::level::warn);
+  std::lock_guard lock(logger_mu);
+  logger = std::move(made);
+  return true;
+}
+
+spdlog::logger& Log() {
+  std::lock_guard lock(logger_mu);
+  if (!logger) logger = DefaultLogger();
+  return *logger;
+}
+
+}  // namespace ratmemcache

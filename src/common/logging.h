@@ -1,0 +1,26 @@
+#pragma once
+
+// The process-wide logger of RatMemCache ("ratmemcache", spdlog), configured from
+// LoggingOptions. Nothing on a request path logs at info level or above.
+// Thread-safe: spdlog loggers are.
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "ratmemcache/options.h"
+
+namespace ratmemcache {
+
+// (Re)creates the logger from `options`. `verbosity` (memcached's -v count) lowers the
+// level: 2 or more gives debug, 3 or more trace. Returns false, and leaves the old logger
+// in place, for an unknown level name.
+bool ConfigureLogging(const LoggingOptions& options, int verbosity = 0);
+
+// The logger; a default stderr logger until ConfigureLogging() runs.
+spdlog::logger& Log();
+
+// True for trace, debug, info, warn, error, critical and off (any case).
+bool IsValidLogLevel(std::string_view level);
+
+}  // namespace ratmemcache

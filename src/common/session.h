@@ -1,0 +1,40 @@
+#pragma once
+
+// Session: the seam between the network layer and the layers that understand bytes.
+// The network layer owns sockets and buffers and knows nothing of protocols; for each
+// connection it asks a SessionFactory for a Session and hands it every byte received.
+//
+// Thread-safety: a Session is used by one worker thread only. A SessionFactory is called
+// from every worker thread and must be thread-safe.
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "common/output_buffer.h"
+
+namespace ratmemcache {
+
+class Session {
+ public:
+  virtual ~Session() = default;
+
+  // Consumes a prefix of `input` (the bytes received and not consumed so far), appending
+  // replies to `out`, and returns its length. The session stops early when a request is
+  // incomplete, when it wants the connection closed, or when `out` holds more than it
+  // should (back-pressure); the network layer offers the rest again once more bytes have
+  // arrived or `out` has drained.
+  virtual size_t OnInput(std::string_view input, OutputBuffer& out) = 0;
+
+  // True once the connection should close after `out` has been sent.
+  virtual bool WantsClose() const = 0;
+};
+
+class SessionFactory {
+ public:
+  virtual ~SessionFactory() = default;
+  // A session for a new connection served by worker thread `worker_index`.
+  virtual std::unique_ptr<Session> NewSession(unsigned worker_index) = 0;
+};
+
+}  // namespace ratmemcache

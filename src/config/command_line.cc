@@ -1,0 +1,152 @@
+// memcached's command-line flags (plus the seed's --bind and --config) -> ServerConfig.
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+
+#include "config/server_config.h"
+#include "ratmemcache/cache.h"
+
+namespace ratmemcache::config {
+namespace {
+
+// Parses an unsigned decimal for flag `flag`, within [min, max].
+Result<uint64_t> FlagNumber(std::string_view flag, const std::string& text, uint64_t min,
+                            uint64_t max) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return Status::InvalidArgument(std::string(flag) + ": '" + text + "' is not a number");
+  }
+  if (value < min || value > max) {
+    return Status::InvalidArgument(std::string(flag) + ": must be between " + std::to_string(min) +
+                                   " and " + std::to_string(max) + ", got " + text);
+  }
+  return value;
+}
+
+std::string VersionText() {
+  return std::string("rat_memcached ") + RMC_VERSION +
+         " (RatMemCache; speaks the memcached 1.6.18 protocol)\n";
+}
+
+}  // namespace
+
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
+  CLI::App app{"rat_memcached: a memcached-compatible cache server (RatMemCache)", "rat_memcached"};
+  app.set_help_flag("-h,--help", "print this help and exit");
+  std::string port, memory, connections, threads, item_size, udp_port, backlog, bind, config_file;
+  std::vector<std::string> listen;
+  int verbose = 0;
+  bool version = false, enable_shutdown = false, daemonize = false;
+  std::string pid_file, user;
+  app.add_option("-p,--port", port, "TCP port to listen on (default: 11211)");
+  app.add_option("-l,--listen", listen,
+                 "interface(s) to listen on, comma-separated host[:port] (default: 127.0.0.1)");
+  app.add_option("--bind", bind, "HOST:PORT to listen on (the seed's flag; same as -l HOST:PORT)");
+  app.add_option("-m,--memory-limit", memory, "RAM for items in megabytes (default: 64)");
+  app.add_option("-c,--conn-limit", connections, "max simultaneous connections (default: 1024)");
+  app.add_option("-t,--threads", threads, "number of worker threads (default: 4)");
+  app.add_option("-I,--max-item-size", item_size,
+                 "max item size, with k/m/g suffixes (default: 1m, min: 1k, max: 1g)");
+  app.add_option("-U,--udp-port", udp_port, "UDP port; only 0 (off) is supported");
+  app.add_option("-b,--listen-backlog", backlog, "listen backlog (default: 1024)");
+  app.add_flag("-v,--verbose", verbose, "verbose; -vv very verbose (commands), -vvv more");
+  app.add_flag("-A,--enable-shutdown", enable_shutdown, "enable the ascii \"shutdown\" command");
+  app.add_flag("-d,--daemon", daemonize, "run as a daemon");
+  app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
+  app.add_option("-u,--user", user, "run as this user (only when started as root)");
+  app.add_option("--config", config_file, "TOML configuration file (flags override it)");
+  app.add_flag("-V,--version", version, "print version and exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    CommandLine help;
+    help.exit_now = true;
+    help.output = app.help();
+    return help;
+  } catch (const CLI::ParseError& error) {
+    return Status::InvalidArgument(error.what());
+  }
+
+  CommandLine result;
+  if (version) {
+    result.exit_now = true;
+    result.output = VersionText();
+    return result;
+  }
+  ServerConfig& config = result.config;
+  if (!config_file.empty()) {
+    Status loaded = ApplyTomlFile(config_file, &config);
+    if (!loaded.ok()) return loaded;
+  }
+
+  CacheOptions& cache = config.cache;
+  if (!memory.empty()) {
+    Result<uint64_t> mb = FlagNumber("-m/--memory-limit", memory, 1, 1ull << 30);
+    if (!mb.ok()) return mb.status();
+    cache.l1.max_memory = *mb << 20;
+  }
+  if (!connections.empty()) {
+    Result<uint64_t> n = FlagNumber("-c/--conn-limit", connections, 1, 1000000);
+    if (!n.ok()) return n.status();
+    config.max_connections = static_cast<uint32_t>(*n);
+  }
+  if (!threads.empty()) {
+    Result<uint64_t> n = FlagNumber("-t/--threads", threads, 1, 1024);
+    if (!n.ok()) return n.status();
+    cache.performance.worker_threads = static_cast<uint32_t>(*n);
+  }
+  if (!item_size.empty()) {
+    std::optional<uint64_t> size = ParseByteSize(item_size);
+    if (!size) {
+      return Status::InvalidArgument("-I/--max-item-size: '" + item_size +
+                                     "' is not a size (examples: 1048576, 512k, 2m, 1g)");
+    }
+    cache.max_item_size = *size;
+  }
+  if (!udp_port.empty() && udp_port != "0") {
+    return Status::InvalidArgument("-U/--udp-port: UDP is not supported; only -U 0 is accepted");
+  }
+  if (!backlog.empty()) {
+    Result<uint64_t> n = FlagNumber("-b/--listen-backlog", backlog, 1, 65535);
+    if (!n.ok()) return n.status();
+    config.backlog = static_cast<int>(*n);
+  }
+  if (verbose > 0) config.verbosity = static_cast<uint32_t>(verbose);
+  if (enable_shutdown) config.enable_shutdown = true;
+  if (daemonize) config.daemonize = true;
+  if (!pid_file.empty()) config.pid_file = pid_file;
+  if (!user.empty()) config.user = user;
+
+  // Where to listen: --bind, else -l (ports from -p), else the configured endpoints with
+  // the port of -p if given.
+  std::optional<uint16_t> port_flag;
+  if (!port.empty()) {
+    Result<uint64_t> n = FlagNumber("-p/--port", port, 0, 65535);
+    if (!n.ok()) return n.status();
+    port_flag = static_cast<uint16_t>(*n);
+  }
+  if (!bind.empty()) {
+    auto endpoints = ParseEndpoints(bind, port_flag.value_or(11211));
+    if (!endpoints.ok()) return Status::InvalidArgument("--bind: " + endpoints.status().message());
+    config.listen = std::move(endpoints).value();
+    config.listen_text = bind;
+  } else if (!listen.empty()) {
+    std::string joined;
+    for (const std::string& item : listen) joined += (joined.empty() ? "" : ",") + item;
+    auto endpoints = ParseEndpoints(joined, port_flag.value_or(11211));
+    if (!endpoints.ok()) return Status::InvalidArgument("-l/--listen: " + endpoints.status().message());
+    config.listen = std::move(endpoints).value();
+    config.listen_text = joined;
+  } else if (port_flag) {
+    for (Endpoint& endpoint : config.listen) endpoint.port = *port_flag;
+  }
+
+  Status valid = ValidateOptions(cache);
+  if (!valid.ok()) return valid;
+  return result;
+}
+
+}  // namespace ratmemcache::config

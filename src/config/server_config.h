@@ -1,0 +1,65 @@
+#pragma once
+
+// ServerConfig: everything rat_memcached runs with, and the two ways to set it: a TOML
+// file (--config) and memcached's command-line flags. Precedence: built-in defaults, then
+// the file, then flags given on the command line.
+//
+// Errors are values: every failure names the flag or key at fault and what is wrong with
+// it. Thread-safety: plain functions and values.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ratmemcache/options.h"
+#include "ratmemcache/status.h"
+
+namespace ratmemcache::config {
+
+struct Endpoint {
+  std::string host;  // "" = every interface
+  uint16_t port = 11211;
+};
+
+struct ServerConfig {
+  CacheOptions cache;
+  std::vector<Endpoint> listen{{"127.0.0.1", 11211}};
+  std::string listen_text = "127.0.0.1";  // as given, for "stats settings"
+  uint32_t max_connections = 1024;        // -c
+  uint32_t verbosity = 0;                 // -v count
+  bool enable_shutdown = false;           // -A
+  bool daemonize = false;                 // -d
+  std::string pid_file;                   // -P
+  std::string user;                       // -u
+  int backlog = 1024;                     // -b
+};
+
+// What the command line asks for.
+struct CommandLine {
+  ServerConfig config;
+  // Set for --help and --version: print `output` to stdout and exit 0.
+  bool exit_now = false;
+  std::string output;
+};
+
+// Parses memcached-style arguments (argv[0] is the program name), loading --config first
+// if given. Returns: InvalidArgument naming the flag or config key at fault.
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv);
+
+// Applies the TOML document `text` (from `origin`, for messages) on top of `config`.
+// Unknown sections and keys are errors. Returns: InvalidArgument naming the key.
+Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* config);
+// Reads `path` and applies it. Returns: InvalidArgument (also when unreadable).
+Status ApplyTomlFile(const std::string& path, ServerConfig* config);
+
+// Parses a byte size: a plain number of bytes, or a number with a k, m or g suffix
+// (powers of 1024, either case). Returns nullopt for anything else or on overflow.
+std::optional<uint64_t> ParseByteSize(std::string_view text);
+
+// Parses "-l" / "--bind" lists: comma-separated "host", "host:port", "[v6]" or
+// "[v6]:port"; `default_port` fills missing ports. Returns: InvalidArgument.
+Result<std::vector<Endpoint>> ParseEndpoints(std::string_view text, uint16_t default_port);
+
+}  // namespace ratmemcache::config

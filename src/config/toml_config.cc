@@ -1,0 +1,229 @@
+// TOML configuration: the seed's sections ([l1], [ttl], [performance], [logging]) plus
+// [server] for what memcached sets with flags. Unknown sections and keys are errors, so a
+// typo never passes silently.
+
+#include <fstream>
+#include <sstream>
+
+#include "common/logging.h"
+#include "config/server_config.h"
+
+#include <toml++/toml.h>
+
+namespace ratmemcache::config {
+namespace {
+
+// Keys of the seed's configuration that RatMemCache does not implement yet; naming them
+// gets a specific error instead of "unknown key".
+struct Pending {
+  std::string_view section;
+  std::string_view key;  // "" = the whole section
+  std::string_view why;
+};
+constexpr Pending kNotYet[] = {
+    {"l2", "", "the persistent tier (L2) is not available in this version"},
+    {"compression", "", "compression comes with the persistent tier (L2)"},
+    {"performance", "large_value_threshold", "large values go to the persistent tier (L2), which is not available in this version"},
+    {"performance", "enable_warmup", "cache warm-up needs the persistent tier (L2)"},
+    {"logging", "batch_size", "spdlog writes whole lines; use buffer_size and batch_interval_ms"},
+    {"logging", "enable_performance_logs", "not implemented yet"},
+    {"logging", "enable_audit_logs", "not implemented yet"},
+    {"logging", "enable_cache_logs", "not implemented yet"},
+};
+
+class Reader {
+ public:
+  Reader(std::string_view origin, ServerConfig* config) : origin_(origin), config_(config) {}
+
+  Status Apply(const toml::table& root) {
+    for (const auto& [section_key, section_node] : root) {
+      const std::string section(section_key.str());
+      if (const Pending* pending = FindPending(section, "")) {
+        return Fail(section, "", pending->why);
+      }
+      const toml::table* table = section_node.as_table();
+      if (table == nullptr) return Fail(section, "", "must be a section ([" + section + "])");
+      for (const auto& [key_name, node] : *table) {
+        const std::string key(key_name.str());
+        Status status = ApplyKey(section, key, node);
+        if (!status.ok()) return status;
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static const Pending* FindPending(std::string_view section, std::string_view key) {
+    for (const Pending& pending : kNotYet) {
+      if (pending.section == section && pending.key == key) return &pending;
+    }
+    return nullptr;
+  }
+
+  Status Fail(std::string_view section, std::string_view key, std::string_view problem) const {
+    std::string where = origin_.empty() ? "config" : std::string(origin_);
+    where += ": [" + std::string(section) + "]";
+    if (!key.empty()) where += " " + std::string(key);
+    return Status::InvalidArgument(where + ": " + std::string(problem));
+  }
+
+  Status Uint(const toml::node& node, std::string_view section, std::string_view key,
+              uint64_t min, uint64_t max, uint64_t* out) const {
+    const auto value = node.value<int64_t>();
+    if (!node.is_integer() || !value) return Fail(section, key, "must be an integer");
+    if (*value < 0 || static_cast<uint64_t>(*value) < min || static_cast<uint64_t>(*value) > max) {
+      return Fail(section, key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                                    ", got " + std::to_string(*value));
+    }
+    *out = static_cast<uint64_t>(*value);
+    return Status::Ok();
+  }
+
+  template <typename T>
+  Status UintAs(const toml::node& node, std::string_view section, std::string_view key,
+                uint64_t min, uint64_t max, T* out) const {
+    uint64_t wide = 0;
+    Status status = Uint(node, section, key, min, max, &wide);
+    if (status.ok()) *out = static_cast<T>(wide);
+    return status;
+  }
+
+  // A size in bytes: an integer, or a string such as "64m".
+  Status Size(const toml::node& node, std::string_view section, std::string_view key,
+              uint64_t* out) const {
+    if (node.is_integer()) return Uint(node, section, key, 0, UINT64_MAX >> 1, out);
+    if (const auto text = node.value<std::string>()) {
+      if (auto size = ParseByteSize(*text)) {
+        *out = *size;
+        return Status::Ok();
+      }
+    }
+    return Fail(section, key, "must be a number of bytes or a size such as \"64m\"");
+  }
+
+  Status Bool(const toml::node& node, std::string_view section, std::string_view key,
+              bool* out) const {
+    const auto value = node.value<bool>();
+    if (!node.is_boolean() || !value) return Fail(section, key, "must be true or false");
+    *out = *value;
+    return Status::Ok();
+  }
+
+  Status String(const toml::node& node, std::string_view section, std::string_view key,
+                std::string* out) const {
+    const auto value = node.value<std::string>();
+    if (!node.is_string() || !value) return Fail(section, key, "must be a string");
+    *out = *value;
+    return Status::Ok();
+  }
+
+  Status ApplyKey(const std::string& section, const std::string& key, const toml::node& node) {
+    if (const Pending* pending = FindPending(section, key)) return Fail(section, key, pending->why);
+    CacheOptions& cache = config_->cache;
+    if (section == "l1") {
+      if (key == "max_memory") return Size(node, section, key, &cache.l1.max_memory);
+      if (key == "max_entries") return Uint(node, section, key, 0, UINT64_MAX >> 1, &cache.l1.max_entries);
+      if (key == "eviction_strategy") {
+        std::string name;
+        Status status = String(node, section, key, &name);
+        if (!status.ok()) return status;
+        auto strategy = ParseEvictionStrategy(name);
+        if (!strategy) {
+          return Fail(section, key, "unknown strategy '" + name + "' (valid: " +
+                                        std::string(EvictionStrategyNames()) + ")");
+        }
+        cache.l1.eviction_strategy = *strategy;
+        return Status::Ok();
+      }
+    } else if (section == "ttl") {
+      if (key == "default_ttl") return UintAs(node, section, key, 0, UINT32_MAX, &cache.ttl.default_ttl);
+      if (key == "max_ttl") return UintAs(node, section, key, 0, UINT32_MAX, &cache.ttl.max_ttl);
+      if (key == "cleanup_interval") {
+        return UintAs(node, section, key, 0, 86400, &cache.ttl.cleanup_interval);
+      }
+    } else if (section == "performance") {
+      if (key == "worker_threads") {
+        return UintAs(node, section, key, 1, 1024, &cache.performance.worker_threads);
+      }
+      if (key == "lock_stripes") {
+        return UintAs(node, section, key, 0, 65536, &cache.performance.lock_stripes);
+      }
+      if (key == "enable_concurrency") {
+        // false: one worker thread, as the seed's single-threaded mode.
+        bool enabled = true;
+        Status status = Bool(node, section, key, &enabled);
+        if (status.ok() && !enabled) cache.performance.worker_threads = 1;
+        return status;
+      }
+    } else if (section == "logging") {
+      LoggingOptions& logging = cache.logging;
+      if (key == "level") {
+        Status status = String(node, section, key, &logging.level);
+        if (status.ok() && !IsValidLogLevel(logging.level)) {
+          return Fail(section, key, "unknown level '" + logging.level +
+                                        "' (valid: trace, debug, info, warn, error, off)");
+        }
+        return status;
+      }
+      if (key == "enable_logging") return Bool(node, section, key, &logging.enable_logging);
+      if (key == "enable_colors") return Bool(node, section, key, &logging.enable_colors);
+      if (key == "show_timestamp") return Bool(node, section, key, &logging.show_timestamp);
+      if (key == "enable_async") return Bool(node, section, key, &logging.enable_async);
+      if (key == "buffer_size") return UintAs(node, section, key, 64, 1 << 24, &logging.buffer_size);
+      if (key == "batch_interval_ms") {
+        return UintAs(node, section, key, 1, 3600000, &logging.batch_interval_ms);
+      }
+    } else if (section == "server") {
+      if (key == "bind") {
+        std::string text;
+        Status status = String(node, section, key, &text);
+        if (!status.ok()) return status;
+        auto endpoints = ParseEndpoints(text, 11211);
+        if (!endpoints.ok()) return Fail(section, key, endpoints.status().message());
+        config_->listen = std::move(endpoints).value();
+        config_->listen_text = text;
+        return Status::Ok();
+      }
+      if (key == "max_connections") {
+        return UintAs(node, section, key, 1, 1000000, &config_->max_connections);
+      }
+      if (key == "max_item_size") return Size(node, section, key, &cache.max_item_size);
+      if (key == "enable_shutdown") return Bool(node, section, key, &config_->enable_shutdown);
+      if (key == "verbosity") return UintAs(node, section, key, 0, 3, &config_->verbosity);
+      if (key == "pid_file") return String(node, section, key, &config_->pid_file);
+      if (key == "user") return String(node, section, key, &config_->user);
+      if (key == "daemon") return Bool(node, section, key, &config_->daemonize);
+      if (key == "backlog") return UintAs(node, section, key, 1, 65535, &config_->backlog);
+    } else {
+      return Fail(section, "", "unknown section (valid: server, l1, ttl, performance, logging)");
+    }
+    return Fail(section, key, "unknown key");
+  }
+
+  std::string_view origin_;
+  ServerConfig* config_;
+};
+
+}  // namespace
+
+Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* config) {
+  toml::parse_result parsed = toml::parse(text, origin);
+  if (!parsed) {
+    const toml::parse_error& error = parsed.error();
+    std::ostringstream message;
+    message << (origin.empty() ? "config" : origin) << ":" << error.source().begin.line << ":"
+            << error.source().begin.column << ": " << error.description();
+    return Status::InvalidArgument(message.str());
+  }
+  return Reader(origin, config).Apply(parsed.table());
+}
+
+Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Status::InvalidArgument(path + ": cannot read the configuration file");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return ApplyToml(text.str(), path, config);
+}
+
+}  // namespace ratmemcache::config

@@ -1,0 +1,203 @@
+#include "net/connection.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <span>
+
+#include "net/worker.h"
+
+namespace ratmemcache::net {
+namespace {
+
+// Free room kept at the end of a connection's own input buffer for the next read.
+constexpr size_t kMinReadRoom = 16 * 1024;
+// A connection's input buffer larger than this is released once drained.
+constexpr size_t kMaxKeptInput = 64 * 1024;
+// Segments per gathered write.
+constexpr size_t kMaxIov = 64;
+
+bool WouldBlock(const asio::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+}  // namespace
+
+Connection::Connection(Worker* worker, asio::ip::tcp::socket socket,
+                       std::unique_ptr<Session> session)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      session_(std::move(session)),
+      out_(&worker->block_pool()) {}
+
+Connection::~Connection() = default;
+
+void Connection::Start() {
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  Drive();
+}
+
+void Connection::BeginDrain() {
+  draining_ = true;
+  if (waiting_) {
+    asio::error_code ec;
+    socket_.cancel(ec);  // the pending wait completes with operation_aborted and drives us
+  }
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.close(ec);
+  out_.Clear();
+  session_.reset();
+  worker_->Forget(this);  // may drop the last owner but the caller's
+}
+
+void Connection::WaitReadable() {
+  waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const asio::error_code& ec) {
+                       self->waiting_ = false;
+                       if (self->closed_) return;
+                       if (ec && ec != asio::error::operation_aborted) {
+                         self->Close();
+                         return;
+                       }
+                       self->Drive();
+                     });
+}
+
+void Connection::WaitWritable() {
+  waiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](const asio::error_code& ec) {
+                       self->waiting_ = false;
+                       if (self->closed_) return;
+                       if (ec && ec != asio::error::operation_aborted) {
+                         self->Close();
+                         return;
+                       }
+                       self->Drive();
+                     });
+}
+
+Connection::FlushResult Connection::Flush() {
+  std::array<asio::const_buffer, kMaxIov> buffers;
+  while (!out_.empty()) {
+    size_t count = 0;
+    for (const OutputSegment& segment : out_.Front(kMaxIov)) {
+      buffers[count++] = asio::const_buffer(segment.data, segment.size);
+    }
+    asio::error_code ec;
+    const size_t sent =
+        socket_.write_some(std::span<const asio::const_buffer>(buffers.data(), count), ec);
+    if (WouldBlock(ec)) return FlushResult::kBlocked;
+    if (ec) return FlushResult::kFailed;
+    WorkerCounters::Add(worker_->mutable_counters().bytes_written, sent);
+    out_.Consume(sent);
+  }
+  return FlushResult::kDone;
+}
+
+bool Connection::ProcessBuffered() {
+  const std::string_view input(in_.data() + in_begin_, in_end_ - in_begin_);
+  const size_t used = session_->OnInput(input, out_);
+  in_begin_ += used;
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+    if (in_.size() > kMaxKeptInput) std::vector<char>().swap(in_);
+  }
+  if (used == 0 && out_.empty()) in_stalled_ = true;
+  return used != 0;
+}
+
+void Connection::KeepUnconsumed(std::string_view rest) {
+  if (in_.size() < rest.size() + kMinReadRoom) in_.resize(rest.size() + kMinReadRoom);
+  std::memcpy(in_.data(), rest.data(), rest.size());
+  in_begin_ = 0;
+  in_end_ = rest.size();
+}
+
+void Connection::ProcessFresh(size_t n) {
+  const std::string_view input(worker_->scratch(), n);
+  const size_t used = session_->OnInput(input, out_);
+  if (used < n) KeepUnconsumed(input.substr(used));
+  if (used == 0 && out_.empty()) in_stalled_ = true;
+}
+
+void Connection::Drive() {
+  int reads = 0;
+  while (!closed_) {
+    if (!out_.empty()) {
+      switch (Flush()) {
+        case FlushResult::kFailed:
+          Close();
+          return;
+        case FlushResult::kBlocked:
+          WaitWritable();
+          return;
+        case FlushResult::kDone:
+          break;
+      }
+    }
+    if (session_->WantsClose() || draining_) {
+      Close();
+      return;
+    }
+    if (in_end_ != in_begin_ && !in_stalled_) {
+      ProcessBuffered();
+      continue;
+    }
+    if (++reads > kReadsPerTurn) {
+      // Let the worker's other connections have a turn.
+      asio::post(worker_->context(), [self = shared_from_this()] {
+        if (!self->closed_) self->Drive();
+      });
+      return;
+    }
+    const bool into_scratch = in_end_ == in_begin_;
+    char* buffer;
+    size_t room;
+    if (into_scratch) {
+      buffer = worker_->scratch();
+      room = Worker::kScratchSize;
+    } else {
+      if (in_.size() - in_end_ < kMinReadRoom) {
+        if (in_begin_ != 0) {
+          std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+          in_end_ -= in_begin_;
+          in_begin_ = 0;
+        }
+        if (in_.size() - in_end_ < kMinReadRoom) {
+          in_.resize(std::max(in_.size() * 2, in_end_ + kMinReadRoom));
+        }
+      }
+      buffer = in_.data() + in_end_;
+      room = in_.size() - in_end_;
+    }
+    asio::error_code ec;
+    const size_t n = socket_.read_some(asio::buffer(buffer, room), ec);
+    if (WouldBlock(ec)) {
+      WaitReadable();
+      return;
+    }
+    if (ec || n == 0) {
+      Close();
+      return;
+    }
+    WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
+    in_stalled_ = false;
+    if (into_scratch) {
+      ProcessFresh(n);
+    } else {
+      in_end_ += n;
+      ProcessBuffered();
+    }
+  }
+}
+
+}  // namespace ratmemcache::net

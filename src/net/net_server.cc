@@ -1,0 +1,174 @@
+#include "net/net_server.h"
+
+#include <asio.hpp>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "net/worker.h"
+
+namespace ratmemcache::net {
+namespace {
+
+constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
+
+std::string Describe(const ListenAddress& address) {
+  const std::string host = address.host.empty() ? "*" : address.host;
+  return host + ":" + std::to_string(address.port);
+}
+
+}  // namespace
+
+class NetServer::Impl {
+ public:
+  Impl(const NetOptions& options, SessionFactory* factory)
+      : options_(options), factory_(factory) {}
+
+  ~Impl() { Stop(0); }
+
+  Status Start() {
+    for (const ListenAddress& address : options_.listen) {
+      Status bound = Bind(address);
+      if (!bound.ok()) {
+        acceptors_.clear();
+        return bound;
+      }
+    }
+    for (uint32_t i = 0; i < options_.threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, factory_, &open_connections_));
+    }
+    for (auto& worker : workers_) worker->Start();
+    for (auto& acceptor : acceptors_) Accept(*acceptor);
+    accept_thread_ = std::thread([this] { accept_context_.run(); });
+    started_ = true;
+    return Status::Ok();
+  }
+
+  std::vector<uint16_t> bound_ports() const {
+    std::vector<uint16_t> ports;
+    for (const auto& acceptor : acceptors_) {
+      asio::error_code ec;
+      ports.push_back(acceptor->local_endpoint(ec).port());
+    }
+    return ports;
+  }
+
+  void Stop(int drain_ms) {
+    std::lock_guard lock(stop_mu_);
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    asio::post(accept_context_, [this] {
+      for (auto& acceptor : acceptors_) {
+        asio::error_code ec;
+        acceptor->close(ec);
+      }
+      accept_work_.reset();
+      retry_timer_.cancel();
+    });
+    if (accept_thread_.joinable()) accept_thread_.join();
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      asio::post(w->context(), [w, drain_ms] { w->Drain(drain_ms); });
+    }
+    for (auto& worker : workers_) worker->Join();
+  }
+
+  NetworkStats Stats() const {
+    NetworkStats stats;
+    stats.curr_connections = open_connections_.load(std::memory_order_relaxed);
+    stats.total_connections = total_connections_.load(std::memory_order_relaxed);
+    stats.rejected_connections = rejected_connections_.load(std::memory_order_relaxed);
+    stats.connection_structures = stats.curr_connections;
+    stats.listeners = acceptors_.size();
+    for (const auto& worker : workers_) {
+      stats.bytes_read += worker->counters().bytes_read.load(std::memory_order_relaxed);
+      stats.bytes_written += worker->counters().bytes_written.load(std::memory_order_relaxed);
+    }
+    return stats;
+  }
+
+ private:
+  Status Bind(const ListenAddress& address) {
+    asio::error_code ec;
+    asio::ip::tcp::resolver resolver(accept_context_);
+    auto results = resolver.resolve(address.host.empty() ? "0.0.0.0" : address.host,
+                                    std::to_string(address.port),
+                                    asio::ip::tcp::resolver::passive, ec);
+    if (ec) {
+      return Status::IoError("failed to listen on " + Describe(address) + ": " + ec.message());
+    }
+    for (const auto& entry : results) {
+      auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(accept_context_);
+      const asio::ip::tcp::endpoint endpoint = entry.endpoint();
+      acceptor->open(endpoint.protocol(), ec);
+      if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+      if (!ec) acceptor->bind(endpoint, ec);
+      if (!ec) acceptor->listen(options_.backlog, ec);
+      if (ec) {
+        return Status::IoError("failed to listen on " + Describe(address) + ": " + ec.message());
+      }
+      acceptors_.push_back(std::move(acceptor));
+      return Status::Ok();  // the first address the name resolves to
+    }
+    return Status::IoError("failed to listen on " + Describe(address) + ": no address");
+  }
+
+  void Accept(asio::ip::tcp::acceptor& acceptor) {
+    Worker& worker = *workers_[next_worker_++ % workers_.size()];
+    acceptor.async_accept(worker.context(), [this, &acceptor, &worker](
+                                                const asio::error_code& ec,
+                                                asio::ip::tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec) {
+        // Out of file descriptors or a transient error: try again shortly instead of
+        // spinning.
+        retry_timer_.expires_after(std::chrono::milliseconds(10));
+        retry_timer_.async_wait([this, &acceptor](const asio::error_code& timer_ec) {
+          if (!timer_ec && acceptor.is_open()) Accept(acceptor);
+        });
+        return;
+      }
+      if (open_connections_.load(std::memory_order_relaxed) >= options_.max_connections) {
+        rejected_connections_.fetch_add(1, std::memory_order_relaxed);
+        asio::error_code ignored;
+        asio::write(socket, asio::buffer(kTooManyConnections), ignored);
+        socket.close(ignored);
+      } else {
+        open_connections_.fetch_add(1, std::memory_order_relaxed);
+        total_connections_.fetch_add(1, std::memory_order_relaxed);
+        asio::post(worker.context(), [&worker, socket = std::move(socket)]() mutable {
+          worker.Adopt(std::move(socket));
+        });
+      }
+      Accept(acceptor);
+    });
+  }
+
+  const NetOptions options_;
+  SessionFactory* factory_;
+  asio::io_context accept_context_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> accept_work_{
+      asio::make_work_guard(accept_context_)};
+  asio::steady_timer retry_timer_{accept_context_};
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::thread accept_thread_;
+  size_t next_worker_ = 0;
+  std::atomic<uint64_t> open_connections_{0};
+  std::atomic<uint64_t> total_connections_{0};
+  std::atomic<uint64_t> rejected_connections_{0};
+  std::mutex stop_mu_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+NetServer::NetServer(const NetOptions& options, SessionFactory* factory)
+    : impl_(std::make_unique<Impl>(options, factory)) {}
+NetServer::~NetServer() = default;
+Status NetServer::Start() { return impl_->Start(); }
+std::vector<uint16_t> NetServer::bound_ports() const { return impl_->bound_ports(); }
+void NetServer::Stop(int drain_ms) { impl_->Stop(drain_ms); }
+NetworkStats NetServer::Stats() const { return impl_->Stats(); }
+
+}  // namespace ratmemcache::net

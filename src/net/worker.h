@@ -1,0 +1,70 @@
+#pragma once
+
+// Worker: one thread running one Asio io_context, serving the connections handed to it.
+// Everything a worker owns (connections, scratch buffer, block pool) is touched only by
+// its own thread; other threads reach it by posting to context().
+
+#include <asio.hpp>
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include "common/output_buffer.h"
+#include "common/session.h"
+
+namespace ratmemcache::net {
+
+class Connection;
+
+// Counters with one writing thread (the worker) and any readers.
+struct alignas(64) WorkerCounters {
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> bytes_written{0};
+  static void Add(std::atomic<uint64_t>& counter, uint64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+class Worker {
+ public:
+  static constexpr size_t kScratchSize = 64 * 1024;
+
+  // `open_connections` is decremented when a connection of this worker closes.
+  Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections);
+  ~Worker();
+
+  asio::io_context& context() { return context_; }
+  void Start();
+  // Takes over an accepted socket. Runs on the worker thread (post it there).
+  void Adopt(asio::ip::tcp::socket socket);
+  // Lets every connection send what it owes, closes it, and ends the thread once all are
+  // gone or `drain_ms` has passed. Runs on the worker thread (post it there).
+  void Drain(int drain_ms);
+  void Join();
+
+  const WorkerCounters& counters() const { return counters_; }
+
+  // For connections (worker thread only).
+  WorkerCounters& mutable_counters() { return counters_; }
+  BlockPool& block_pool() { return block_pool_; }
+  char* scratch() { return scratch_.get(); }
+  bool draining() const { return draining_; }
+  void Forget(Connection* connection);
+
+ private:
+  unsigned index_;
+  SessionFactory* factory_;
+  std::atomic<uint64_t>* open_connections_;
+  asio::io_context context_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  BlockPool block_pool_;
+  std::unique_ptr<char[]> scratch_;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  WorkerCounters counters_;
+  bool draining_ = false;
+  std::unique_ptr<asio::steady_timer> drain_timer_;
+};
+
+}  // namespace ratmemcache::net

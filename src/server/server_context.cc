@@ -1,0 +1,55 @@
+#include "server/server_context.h"
+
+namespace ratmemcache::server {
+
+ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
+    : cache_(cache),
+      settings_(settings),
+      verbosity_(settings.verbosity > 2 ? 2 : settings.verbosity),
+      started_(std::chrono::steady_clock::now()) {
+  thread_stats_.reserve(settings.threads);
+  for (uint32_t i = 0; i < settings.threads; ++i) {
+    thread_stats_.push_back(std::make_unique<ThreadStats>());
+  }
+}
+
+CommandStats ServerContext::Stats() {
+  CommandStats total;
+  for (const auto& stats : thread_stats_) total.Add(*stats);
+  std::lock_guard lock(baseline_mu_);
+  return total.Since(baseline_);
+}
+
+void ServerContext::ResetStats() {
+  CommandStats total;
+  for (const auto& stats : thread_stats_) total.Add(*stats);
+  CacheStats cache = cache_->Stats();
+  std::lock_guard lock(baseline_mu_);
+  baseline_ = total;
+  cache_baseline_ = cache;
+}
+
+CacheStats ServerContext::CacheStatsSinceReset() {
+  CacheStats stats = cache_->Stats();
+  std::lock_guard lock(baseline_mu_);
+  const CacheStats& base = cache_baseline_;
+  stats.total_items -= base.total_items;
+  stats.evictions -= base.evictions;
+  stats.evicted_unfetched -= base.evicted_unfetched;
+  stats.expired_unfetched -= base.expired_unfetched;
+  stats.reclaimed -= base.reclaimed;
+  stats.get_hits -= base.get_hits;
+  stats.get_misses -= base.get_misses;
+  stats.get_expired -= base.get_expired;
+  stats.get_flushed -= base.get_flushed;
+  return stats;
+}
+
+uint64_t ServerContext::uptime() const {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::steady_clock::now() - started_)
+                                   .count()) +
+         2;
+}
+
+}  // namespace ratmemcache::server

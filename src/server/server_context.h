@@ -1,0 +1,87 @@
+#pragma once
+
+// ServerContext: what every session of the server shares: the cache, the settings the
+// server runs with, per-thread counters, and hooks into the process (network counters,
+// shutdown). Built once by the application before the first connection.
+//
+// Thread-safety: all methods may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/network_stats.h"
+#include "ratmemcache/cache.h"
+#include "server/server_stats.h"
+
+namespace ratmemcache::server {
+
+// The server settings that replies depend on (stats settings, shutdown, limits).
+struct ServerSettings {
+  std::string listen;            // as given with -l, "" = NULL
+  uint16_t port = 11211;
+  uint32_t max_connections = 1024;
+  uint32_t threads = 4;
+  uint32_t verbosity = 0;
+  bool enable_shutdown = false;  // -A
+  uint32_t tcp_backlog = 1024;
+};
+
+// What "shutdown" asks of the process.
+enum class ShutdownMode { kImmediate, kGraceful };
+
+class ServerContext {
+ public:
+  // `cache` must outlive the context.
+  ServerContext(Cache* cache, const ServerSettings& settings);
+
+  Cache& cache() { return *cache_; }
+  const ServerSettings& settings() const { return settings_; }
+
+  // The counters of worker `index`. REQUIRES: index < settings().threads.
+  ThreadStats& thread_stats(unsigned index) { return *thread_stats_[index]; }
+  // Counters summed over threads since the last ResetStats().
+  CommandStats Stats();
+  // "stats reset": later Stats() and CacheStatsSinceReset() count from now.
+  void ResetStats();
+  // The cache's counters, with the cumulative ones counted since the last ResetStats().
+  CacheStats CacheStatsSinceReset();
+
+  // memcached's verbosity level (0..2), changed by the verbosity command.
+  uint32_t verbosity() const { return verbosity_.load(std::memory_order_relaxed); }
+  void set_verbosity(uint32_t level) { verbosity_.store(level, std::memory_order_relaxed); }
+
+  // Seconds since the server started, counted like memcached (2 right after start).
+  uint64_t uptime() const;
+
+  // Network counters, from the hook the application installs.
+  NetworkStats network_stats() const { return network_stats_ ? network_stats_() : NetworkStats{}; }
+  void set_network_stats(std::function<NetworkStats()> provider) {
+    network_stats_ = std::move(provider);
+  }
+  // Asks the process to stop; installed by the application.
+  void RequestShutdown(ShutdownMode mode) const {
+    if (shutdown_) shutdown_(mode);
+  }
+  void set_shutdown_handler(std::function<void(ShutdownMode)> handler) {
+    shutdown_ = std::move(handler);
+  }
+
+ private:
+  Cache* cache_;
+  ServerSettings settings_;
+  std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
+  std::mutex baseline_mu_;
+  CommandStats baseline_;        // guarded by baseline_mu_
+  CacheStats cache_baseline_;    // guarded by baseline_mu_
+  std::atomic<uint32_t> verbosity_;
+  std::chrono::steady_clock::time_point started_;
+  std::function<NetworkStats()> network_stats_;
+  std::function<void(ShutdownMode)> shutdown_;
+};
+
+}  // namespace ratmemcache::server

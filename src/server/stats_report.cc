@@ -1,0 +1,135 @@
+#include "server/stats_report.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+
+#include "common/process_info.h"
+#include "server/version.h"
+
+namespace ratmemcache::server {
+namespace {
+
+class StatWriter {
+ public:
+  explicit StatWriter(OutputBuffer& out) : out_(out) {}
+  void Line(std::string_view name, std::string_view value) {
+    std::string line = "STAT ";
+    line += name;
+    line += ' ';
+    line += value;
+    line += "\r\n";
+    out_.Append(line);
+  }
+  void Number(std::string_view name, uint64_t value) { Line(name, std::to_string(value)); }
+  void End() { out_.Append("END\r\n"); }
+
+ private:
+  OutputBuffer& out_;
+};
+
+std::string Rusage(int64_t seconds, int64_t micros) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%" PRId64 ".%06" PRId64, seconds, micros);
+  return buf;
+}
+
+}  // namespace
+
+void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
+  const CommandStats cmd = context.Stats();
+  const CacheStats cache = context.CacheStatsSinceReset();
+  const NetworkStats net = context.network_stats();
+  const CpuTimes cpu = ProcessCpuTimes();
+  StatWriter w(out);
+  w.Number("pid", ProcessId());
+  w.Number("uptime", context.uptime());
+  w.Number("time", static_cast<uint64_t>(UnixTimeNow()));
+  w.Line("version", kCompatibleVersion);
+  w.Line("rmc_version", RMC_VERSION);
+  w.Number("pointer_size", sizeof(void*) * 8);
+  w.Line("rusage_user", Rusage(cpu.user_seconds, cpu.user_microseconds));
+  w.Line("rusage_system", Rusage(cpu.system_seconds, cpu.system_microseconds));
+  w.Number("max_connections", context.settings().max_connections);
+  // memcached counts its listening sockets among the connections, less one.
+  w.Number("curr_connections", net.curr_connections + net.listeners - (net.listeners ? 1 : 0));
+  w.Number("total_connections", net.total_connections + net.listeners);
+  w.Number("rejected_connections", net.rejected_connections);
+  w.Number("connection_structures", net.connection_structures + net.listeners);
+  w.Number("cmd_get", cmd.cmd_get);
+  w.Number("cmd_set", cmd.cmd_set);
+  w.Number("cmd_flush", cmd.cmd_flush);
+  w.Number("cmd_touch", cmd.cmd_touch);
+  w.Number("cmd_meta", cmd.cmd_meta);
+  w.Number("get_hits", cmd.get_hits);
+  w.Number("get_misses", cmd.get_misses);
+  w.Number("get_expired", cache.get_expired);
+  w.Number("get_flushed", cache.get_flushed);
+  w.Number("delete_misses", cmd.delete_misses);
+  w.Number("delete_hits", cmd.delete_hits);
+  w.Number("incr_misses", cmd.incr_misses);
+  w.Number("incr_hits", cmd.incr_hits);
+  w.Number("decr_misses", cmd.decr_misses);
+  w.Number("decr_hits", cmd.decr_hits);
+  w.Number("cas_misses", cmd.cas_misses);
+  w.Number("cas_hits", cmd.cas_hits);
+  w.Number("cas_badval", cmd.cas_badval);
+  w.Number("touch_hits", cmd.touch_hits);
+  w.Number("touch_misses", cmd.touch_misses);
+  w.Number("store_too_large", cmd.store_too_large);
+  w.Number("store_no_memory", cmd.store_no_memory);
+  w.Number("auth_cmds", cmd.auth_cmds);
+  w.Number("auth_errors", cmd.auth_errors);
+  w.Number("bytes_read", net.bytes_read);
+  w.Number("bytes_written", net.bytes_written);
+  w.Number("limit_maxbytes", cache.limit_maxbytes);
+  w.Number("accepting_conns", 1);
+  w.Number("listen_disabled_num", 0);
+  w.Number("threads", context.settings().threads);
+  w.Number("hash_bytes", cache.hash_bytes);
+  w.Number("lock_stripes", cache.lock_stripes);
+  w.Number("bytes", cache.bytes);
+  w.Number("curr_items", cache.curr_items);
+  w.Number("total_items", cache.total_items);
+  w.Number("expired_unfetched", cache.expired_unfetched);
+  w.Number("evicted_unfetched", cache.evicted_unfetched);
+  w.Number("evictions", cache.evictions);
+  w.Number("reclaimed", cache.reclaimed);
+  w.End();
+}
+
+void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
+  const ServerSettings& s = context.settings();
+  const CacheOptions& options = context.cache().options();
+  StatWriter w(out);
+  w.Number("maxbytes", context.cache().Stats().limit_maxbytes);
+  w.Number("maxconns", s.max_connections);
+  w.Number("tcpport", s.port);
+  w.Number("udpport", 0);
+  w.Line("inter", s.listen.empty() ? "NULL" : s.listen);
+  w.Number("verbosity", context.verbosity());
+  w.Line("evictions", "on");
+  w.Line("domain_socket", "NULL");
+  w.Line("shutdown_command", s.enable_shutdown ? "yes" : "no");
+  w.Number("num_threads", s.threads);
+  w.Line("stat_key_prefix", ":");
+  w.Line("detail_enabled", "no");
+  w.Line("cas_enabled", "yes");
+  w.Number("tcp_backlog", s.tcp_backlog);
+  w.Line("binding_protocol", "ascii");
+  w.Line("auth_enabled_sasl", "no");
+  w.Line("auth_enabled_ascii", "no");
+  w.Number("item_size_max", options.max_item_size);
+  w.Line("maxconns_fast", "yes");
+  w.Line("flush_enabled", "yes");
+  w.Line("hash_algorithm", "xxh3");
+  w.Number("idle_timeout", 0);
+  w.Line("eviction_strategy", EvictionStrategyName(options.l1.eviction_strategy));
+  w.Number("max_entries", options.l1.max_entries);
+  w.Number("default_ttl", options.ttl.default_ttl);
+  w.Number("max_ttl", options.ttl.max_ttl);
+  w.Number("cleanup_interval", options.ttl.cleanup_interval);
+  w.End();
+}
+
+}  // namespace ratmemcache::server

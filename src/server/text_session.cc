@@ -1,0 +1,350 @@
+#include "server/text_session.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "common/decimal.h"
+#include "protocol/text_parser.h"
+#include "protocol/text_replies.h"
+#include "server/stats_report.h"
+#include "server/version.h"
+
+namespace ratmemcache::server {
+
+using protocol::ParseResult;
+using protocol::ParseStatus;
+using protocol::TextCommand;
+using protocol::TextRequest;
+namespace reply = protocol::reply;
+
+namespace {
+
+// Releases the item reference a reply segment pinned.
+void ReleaseItemPin(void* item) { ItemHandle released(static_cast<ram::Item*>(item)); }
+
+// Longest "VALUE <key> <flags> <bytes> <cas>\r\n".
+constexpr size_t kMaxValueHeader = 6 + protocol::kMaxKey + 1 + 10 + 1 + 10 + 1 + 20 + 2;
+
+char* PutNumber(char* out, uint64_t value) { return out + FormatDecimal(value, out); }
+
+// Appends one hit: the VALUE line, the value and its "\r\n".
+void WriteValue(OutputBuffer& out, std::string_view key, ItemHandle& item, bool with_cas) {
+  const std::string_view value = item.value();
+  const bool inline_value = value.size() <= TextSession::kInlineValueLimit;
+  char* const start = out.Reserve(kMaxValueHeader + (inline_value ? value.size() + 2 : 0));
+  char* p = start;
+  std::memcpy(p, "VALUE ", 6);
+  p += 6;
+  std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  *p++ = ' ';
+  p = PutNumber(p, item.flags());
+  *p++ = ' ';
+  p = PutNumber(p, value.size());
+  if (with_cas) {
+    *p++ = ' ';
+    p = PutNumber(p, item.cas());
+  }
+  *p++ = '\r';
+  *p++ = '\n';
+  if (inline_value) {
+    std::memcpy(p, value.data(), value.size());
+    p += value.size();
+    *p++ = '\r';
+    *p++ = '\n';
+    out.Commit(static_cast<size_t>(p - start));
+    return;
+  }
+  out.Commit(static_cast<size_t>(p - start));
+  out.AppendReference(value.data(), value.size(), Pin{&ReleaseItemPin, item.Release()});
+  out.Append("\r\n");
+}
+
+StoreMode ModeOf(TextCommand command) {
+  switch (command) {
+    case TextCommand::kAdd: return StoreMode::kAdd;
+    case TextCommand::kReplace: return StoreMode::kReplace;
+    case TextCommand::kAppend: return StoreMode::kAppend;
+    case TextCommand::kPrepend: return StoreMode::kPrepend;
+    case TextCommand::kCas: return StoreMode::kCas;
+    default: return StoreMode::kSet;
+  }
+}
+
+}  // namespace
+
+TextSession::TextSession(ServerContext* context, ThreadStats* stats)
+    : context_(context), cache_(context->cache()), stats_(stats) {}
+
+size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
+  size_t pos = 0;
+  while (!close_) {
+    const std::string_view rest = input.substr(pos);
+    if (state_ == State::kValue) {
+      pos += ConsumeValue(rest, out);
+      if (state_ == State::kValue) break;
+      continue;
+    }
+    if (state_ == State::kSwallow) {
+      const size_t n = std::min(rest.size(), swallow_remaining_);
+      pos += n;
+      swallow_remaining_ -= n;
+      if (swallow_remaining_ != 0) break;
+      state_ = State::kCommand;
+      continue;
+    }
+    if (rest.empty() || out.pending_bytes() >= kOutputHighWater) break;
+    const ParseResult result = protocol::ParseTextCommand(rest, &request_);
+    if (result.status == ParseStatus::kNeedMore) break;
+    pos += result.consumed;
+    switch (result.status) {
+      case ParseStatus::kReply:
+        out.Append(result.reply);
+        break;
+      case ParseStatus::kClose:
+        out.Append(result.reply);
+        close_ = true;
+        break;
+      case ParseStatus::kRequest:
+        noreply_ = request_.noreply;
+        Execute(request_, out);
+        break;
+      case ParseStatus::kNeedMore:
+        break;
+    }
+  }
+  return pos;
+}
+
+void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
+  switch (request.command) {
+    case TextCommand::kGet:
+    case TextCommand::kGets:
+    case TextCommand::kGat:
+    case TextCommand::kGats:
+      Retrieve(request, out);
+      return;
+    case TextCommand::kSet:
+    case TextCommand::kAdd:
+    case TextCommand::kReplace:
+    case TextCommand::kAppend:
+    case TextCommand::kPrepend:
+    case TextCommand::kCas:
+      BeginStore(request, out);
+      return;
+    case TextCommand::kDelete: {
+      const bool deleted = cache_.Delete(request.key).ok();
+      (deleted ? stats_->delete_hits : stats_->delete_misses).Add();
+      Reply(out, deleted ? reply::kDeleted : reply::kNotFound);
+      return;
+    }
+    case TextCommand::kIncr:
+    case TextCommand::kDecr:
+      Arithmetic(request, out);
+      return;
+    case TextCommand::kTouch: {
+      stats_->cmd_touch.Add();
+      const bool touched = cache_.Touch(request.key, request.exptime).ok();
+      (touched ? stats_->touch_hits : stats_->touch_misses).Add();
+      Reply(out, touched ? reply::kTouched : reply::kNotFound);
+      return;
+    }
+    case TextCommand::kFlushAll:
+      stats_->cmd_flush.Add();
+      if (request.invalid_argument) {
+        Reply(out, reply::kInvalidExptime);
+        return;
+      }
+      cache_.Flush(std::max<int64_t>(request.exptime, 0)).IgnoreError();
+      Reply(out, reply::kOk);
+      return;
+    case TextCommand::kVersion: {
+      std::string line = "VERSION ";
+      line += kCompatibleVersion;
+      line += "\r\n";
+      out.Append(line);
+      return;
+    }
+    case TextCommand::kVerbosity:
+      context_->set_verbosity(std::min<uint32_t>(request.number, 2));
+      Reply(out, reply::kOk);
+      return;
+    case TextCommand::kQuit:
+      close_ = true;
+      return;
+    case TextCommand::kShutdown:
+      Shutdown(request, out);
+      return;
+    case TextCommand::kStats:
+      Stats(request, out);
+      return;
+    case TextCommand::kCacheMemlimit:
+      CacheMemlimit(request, out);
+      return;
+  }
+}
+
+void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
+  const bool touch = request.command == TextCommand::kGat || request.command == TextCommand::kGats;
+  const bool with_cas =
+      request.command == TextCommand::kGets || request.command == TextCommand::kGats;
+  protocol::KeyList keys = request.keys;
+  std::string_view key;
+  while (keys.Next(&key)) {
+    Result<ItemHandle> item = touch ? cache_.GetAndTouch(key, request.exptime) : cache_.Get(key);
+    if (touch) {
+      stats_->cmd_touch.Add();
+      (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
+    } else {
+      stats_->cmd_get.Add();
+      (item.ok() ? stats_->get_hits : stats_->get_misses).Add();
+    }
+    if (item.ok()) WriteValue(out, key, item.value(), with_cas);
+  }
+  out.Append(reply::kEnd);
+}
+
+void TextSession::BeginStore(const TextRequest& request, OutputBuffer& out) {
+  Result<WritableItem> item =
+      cache_.Allocate(request.key, request.value_length, WriteOptions{request.flags, request.exptime});
+  if (!item.ok()) {
+    if (item.code() == StatusCode::kTooLarge) {
+      stats_->store_too_large.Add();
+      Reply(out, reply::kTooLarge);
+    } else {
+      stats_->store_no_memory.Add();
+      Reply(out, reply::kNoMemoryStoring);
+    }
+    // A failed set must not leave the old value readable, as in memcached.
+    if (request.command == TextCommand::kSet) cache_.Delete(request.key).IgnoreError();
+    state_ = State::kSwallow;
+    swallow_remaining_ = size_t{request.value_length} + 2;
+    return;
+  }
+  item_ = std::move(item).value();
+  store_command_ = request.command;
+  store_cas_ = request.cas;
+  value_filled_ = 0;
+  terminator_seen_ = 0;
+  state_ = State::kValue;
+}
+
+size_t TextSession::ConsumeValue(std::string_view input, OutputBuffer& out) {
+  std::span<char> buffer = item_.value_buffer();
+  const size_t n = std::min(input.size(), buffer.size() - value_filled_);
+  if (n != 0) std::memcpy(buffer.data() + value_filled_, input.data(), n);
+  value_filled_ += n;
+  size_t pos = n;
+  while (terminator_seen_ < 2 && pos < input.size()) terminator_[terminator_seen_++] = input[pos++];
+  if (terminator_seen_ == 2) FinishStore(out);
+  return pos;
+}
+
+void TextSession::FinishStore(OutputBuffer& out) {
+  state_ = State::kCommand;
+  stats_->cmd_set.Add();
+  if (terminator_[0] != '\r' || terminator_[1] != '\n') {
+    item_ = WritableItem();
+    Reply(out, reply::kBadDataChunk);
+    return;
+  }
+  const bool is_cas = store_command_ == TextCommand::kCas;
+  Result<uint64_t> stored = cache_.Store(ModeOf(store_command_), std::move(item_), store_cas_);
+  switch (stored.code()) {
+    case StatusCode::kOk:
+      if (is_cas) stats_->cas_hits.Add();
+      Reply(out, reply::kStored);
+      return;
+    case StatusCode::kNotStored:
+      Reply(out, reply::kNotStored);
+      return;
+    case StatusCode::kExists:
+      stats_->cas_badval.Add();
+      Reply(out, reply::kExists);
+      return;
+    case StatusCode::kNotFound:
+      stats_->cas_misses.Add();
+      Reply(out, reply::kNotFound);
+      return;
+    case StatusCode::kTooLarge:
+      stats_->store_too_large.Add();
+      Reply(out, reply::kTooLarge);
+      return;
+    default:
+      stats_->store_no_memory.Add();
+      Reply(out, reply::kNoMemoryStoring);
+      return;
+  }
+}
+
+void TextSession::Arithmetic(const TextRequest& request, OutputBuffer& out) {
+  const bool increment = request.command == TextCommand::kIncr;
+  Result<uint64_t> result = increment ? cache_.Increment(request.key, request.delta)
+                                      : cache_.Decrement(request.key, request.delta);
+  switch (result.code()) {
+    case StatusCode::kOk: {
+      (increment ? stats_->incr_hits : stats_->decr_hits).Add();
+      if (noreply_) return;
+      char* start = out.Reserve(22);
+      char* p = PutNumber(start, result.value());
+      *p++ = '\r';
+      *p++ = '\n';
+      out.Commit(static_cast<size_t>(p - start));
+      return;
+    }
+    case StatusCode::kNotFound:
+      (increment ? stats_->incr_misses : stats_->decr_misses).Add();
+      Reply(out, reply::kNotFound);
+      return;
+    case StatusCode::kNonNumeric:
+      Reply(out, reply::kNonNumeric);
+      return;
+    default:
+      Reply(out, reply::kNoMemory);
+      return;
+  }
+}
+
+void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
+  if (request.arg_count == 0) {
+    WriteGeneralStats(*context_, out);
+    return;
+  }
+  const std::string_view sub = request.args[0];
+  if (sub == "reset") {
+    context_->ResetStats();
+    out.Append(reply::kReset);
+  } else if (sub == "settings") {
+    WriteSettingsStats(*context_, out);
+  } else {
+    out.Append(reply::kError);
+  }
+}
+
+void TextSession::CacheMemlimit(const TextRequest& request, OutputBuffer& out) {
+  if (request.number < 8) {
+    Reply(out, reply::kMemlimitTooSmall);
+  } else if (request.number > 1000000000) {
+    Reply(out, reply::kMemlimitNotMegabytes);
+  } else if (cache_.SetMemoryLimit(uint64_t{request.number} << 20).ok()) {
+    Reply(out, reply::kOk);
+  } else {
+    Reply(out, reply::kMemlimitFailed);
+  }
+}
+
+void TextSession::Shutdown(const TextRequest& request, OutputBuffer& out) {
+  if (!context_->settings().enable_shutdown) {
+    out.Append(reply::kShutdownDisabled);
+    return;
+  }
+  if (request.invalid_argument) {
+    out.Append(reply::kInvalidShutdownMode);
+    return;
+  }
+  close_ = true;
+  context_->RequestShutdown(request.graceful ? ShutdownMode::kGraceful : ShutdownMode::kImmediate);
+}
+
+}  // namespace ratmemcache::server

@@ -1,0 +1,172 @@
+#include "server/text_session.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ratmemcache/cache.h"
+
+namespace ratmemcache::server {
+namespace {
+
+class TextSessionTest : public ::testing::Test {
+ protected:
+  TextSessionTest() { Fresh(); }
+
+  // A new, empty cache and server context.
+  void Fresh() {
+    context_.reset();
+    CacheOptions options;
+    options.ttl.cleanup_interval = 0;
+    cache_ = std::move(CacheBuilder().options(options).Build()).value();
+    ServerSettings settings;
+    settings.threads = 1;
+    context_ = std::make_unique<ServerContext>(cache_.get(), settings);
+  }
+
+  // Feeds `input` to a fresh session in pieces of `chunk` bytes, as a network layer would
+  // (unconsumed bytes are offered again with the next piece), and returns all output.
+  std::string Converse(std::string_view input, size_t chunk, bool* closed = nullptr) {
+    TextSession session(context_.get(), &context_->thread_stats(0));
+    BlockPool pool;
+    OutputBuffer out(&pool);
+    std::string pending;
+    std::string output;
+    for (size_t at = 0; at < input.size() && !session.WantsClose(); at += chunk) {
+      pending.append(input.substr(at, chunk));
+      for (;;) {
+        const size_t used = session.OnInput(pending, out);
+        pending.erase(0, used);
+        const bool drained_something = !out.empty();
+        while (!out.empty()) {
+          size_t taken = 0;
+          for (const OutputSegment& s : out.Front(64)) {
+            output.append(s.data, s.size);
+            taken += s.size;
+          }
+          out.Consume(taken);
+        }
+        if (session.WantsClose() || used == 0 || (!drained_something && pending.empty())) break;
+      }
+    }
+    if (closed != nullptr) *closed = session.WantsClose();
+    return output;
+  }
+
+  // The same conversation must give the same bytes however the input is split.
+  std::string ConverseEverySplit(std::string_view input) {
+    Fresh();
+    const std::string whole = Converse(input, input.size());
+    for (size_t chunk : {1, 2, 3, 5, 7, 64}) {
+      Fresh();
+      EXPECT_EQ(Converse(input, chunk), whole) << "chunk " << chunk;
+    }
+    return whole;
+  }
+
+  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<ServerContext> context_;
+};
+
+TEST_F(TextSessionTest, StorageAndRetrievalAtEveryByteBoundary) {
+  EXPECT_EQ(ConverseEverySplit("set k 5 0 3\r\nabc\r\nget k\r\nappend k 0 0 2\r\nde\r\n"
+                               "prepend k 0 0 1\r\nz\r\nget k nope\r\nadd k 0 0 1\r\nx\r\n"
+                               "replace nope 0 0 1\r\nx\r\ndelete k\r\ndelete k\r\nget k\r\n"),
+            "STORED\r\nVALUE k 5 3\r\nabc\r\nEND\r\nSTORED\r\nSTORED\r\n"
+            "VALUE k 5 6\r\nzabcde\r\nEND\r\nNOT_STORED\r\nNOT_STORED\r\nDELETED\r\n"
+            "NOT_FOUND\r\nEND\r\n");
+}
+
+TEST_F(TextSessionTest, BinarySafeValuesAndNewlinesInData) {
+  const std::string value("a\r\nb\0c\nd", 8);
+  EXPECT_EQ(ConverseEverySplit("set k 0 0 8\r\n" + value + "\r\nget k\r\n"),
+            "STORED\r\nVALUE k 0 8\r\n" + value + "\r\nEND\r\n");
+}
+
+TEST_F(TextSessionTest, CasFlow) {
+  EXPECT_EQ(ConverseEverySplit("set k 0 0 1\r\na\r\ngets k\r\ncas k 0 0 1 999\r\nb\r\n"
+                               "cas k 0 0 1 1\r\nc\r\ncas nope 0 0 1 1\r\nd\r\ngets k\r\n"),
+            "STORED\r\nVALUE k 0 1 1\r\na\r\nEND\r\nEXISTS\r\nSTORED\r\nNOT_FOUND\r\n"
+            "VALUE k 0 1 2\r\nc\r\nEND\r\n");
+}
+
+TEST_F(TextSessionTest, IncrDecrTouchNoreply) {
+  EXPECT_EQ(ConverseEverySplit("set n 0 0 3\r\n100\r\ndecr n 1\r\nget n\r\nincr n 18446744073709551615\r\n"
+                               "incr x 1\r\nset s 0 0 1\r\na\r\nincr s 1\r\ntouch n 100\r\ntouch x 1\r\n"
+                               "set q 0 0 1 noreply\r\nq\r\nincr n 5 noreply\r\nget n q\r\n"),
+            "STORED\r\n99\r\nVALUE n 0 3\r\n99 \r\nEND\r\n98\r\nNOT_FOUND\r\nSTORED\r\n"
+            "CLIENT_ERROR cannot increment or decrement non-numeric value\r\nTOUCHED\r\n"
+            "NOT_FOUND\r\nVALUE n 0 3\r\n103\r\nVALUE q 0 1\r\nq\r\nEND\r\n");
+}
+
+TEST_F(TextSessionTest, BadDataChunkDoesNotResync) {
+  EXPECT_EQ(ConverseEverySplit("set k 0 0 1\r\nabc\r\nget k\r\n"),
+            "CLIENT_ERROR bad data chunk\r\nERROR\r\nEND\r\n");
+  EXPECT_EQ(ConverseEverySplit("set k 0 0 3\r\nabcdefgh\r\nversion\r\n"),
+            "CLIENT_ERROR bad data chunk\r\nERROR\r\nVERSION 1.6.18\r\n");
+}
+
+TEST_F(TextSessionTest, TooLargeSwallowsTheBlockAndDropsTheOldValue) {
+  const std::string big(2 << 20, 'x');
+  EXPECT_EQ(Converse("set k 0 0 1\r\na\r\nset k 0 0 " + std::to_string(big.size()) + "\r\n" + big +
+                         "\r\nget k\r\n",
+                     4096),
+            "STORED\r\nSERVER_ERROR object too large for cache\r\nEND\r\n");
+  // The largest value that fits, by memcached's own measure of an item.
+  const std::string fits(1048516, 'y');
+  EXPECT_EQ(Converse("set k 0 0 1048516\r\n" + fits + "\r\n", 1 << 16), "STORED\r\n");
+  EXPECT_EQ(Converse("set k 0 0 1048517\r\n" + fits + "y\r\n", 1 << 16),
+            "SERVER_ERROR object too large for cache\r\n");
+  EXPECT_EQ(Converse("set k 1 0 1048513\r\n" + std::string(1048513, 'z') + "\r\n", 1 << 16),
+            "SERVER_ERROR object too large for cache\r\n");
+}
+
+TEST_F(TextSessionTest, FlushAllForms) {
+  EXPECT_EQ(ConverseEverySplit("set k 0 0 1\r\na\r\nflush_all\r\nget k\r\nflush_all noreply\r\n"
+                               "flush_all noreply 10\r\nflush_all 10 xyz\r\nflush_all 0\r\n"),
+            "STORED\r\nOK\r\nEND\r\nCLIENT_ERROR invalid exptime argument\r\nOK\r\nOK\r\n");
+}
+
+TEST_F(TextSessionTest, QuitClosesAfterEarlierReplies) {
+  bool closed = false;
+  EXPECT_EQ(Converse("version\r\nquit\r\nversion\r\n", 100, &closed), "VERSION 1.6.18\r\n");
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Converse("GET / HTTP/1.1\r\nversion\r\n", 100, &closed), "");
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(TextSessionTest, ShutdownNeedsTheFlag) {
+  EXPECT_EQ(Converse("shutdown\r\n", 100), "ERROR: shutdown not enabled\r\n");
+}
+
+TEST_F(TextSessionTest, VerbosityAndStats) {
+  EXPECT_EQ(ConverseEverySplit("verbosity 5\r\nverbosity 1 noreply\r\nstats nope\r\nstats reset\r\n"),
+            "OK\r\nERROR\r\nRESET\r\n");
+  const std::string stats = Converse("stats\r\n", 100);
+  EXPECT_NE(stats.find("STAT curr_items "), std::string::npos);
+  EXPECT_TRUE(stats.ends_with("END\r\n"));
+}
+
+TEST_F(TextSessionTest, StatsCountKeysAndOutcomes) {
+  Converse("set a 0 0 1\r\n1\r\nget a b a\r\ngat 10 a b\r\ndelete b\r\n", 1000);
+  CommandStats s = context_->Stats();
+  EXPECT_EQ(s.cmd_get, 3u);
+  EXPECT_EQ(s.get_hits, 2u);
+  EXPECT_EQ(s.get_misses, 1u);
+  EXPECT_EQ(s.cmd_touch, 2u);
+  EXPECT_EQ(s.touch_hits, 1u);
+  EXPECT_EQ(s.cmd_set, 1u);
+  EXPECT_EQ(s.delete_misses, 1u);
+  context_->ResetStats();
+  EXPECT_EQ(context_->Stats().cmd_get, 0u);
+}
+
+TEST_F(TextSessionTest, LargeValuesAreSentFromCacheMemory) {
+  const std::string value(100000, 'v');
+  EXPECT_EQ(Converse("set k 0 0 100000\r\n" + value + "\r\nget k k\r\n", 10000),
+            "STORED\r\nVALUE k 0 100000\r\n" + value + "\r\nVALUE k 0 100000\r\n" + value +
+                "\r\nEND\r\n");
+}
+
+}  // namespace
+}  // namespace ratmemcache::server

@@ -1,0 +1,146 @@
+"""Fixtures that start real servers on free loopback ports: rat_memcached (the binary
+under test, RMC_BINARY) and the reference memcached from Debian."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "rat_memcached")
+RMC_BINARY = os.environ.get("RMC_BINARY", DEFAULT_BINARY)
+MEMCACHED = shutil.which("memcached") or "/usr/bin/memcached"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A server process on 127.0.0.1:port."""
+
+    def __init__(self, argv, port, name):
+        self.argv = argv
+        self.port = port
+        self.name = name
+        self.process = None
+
+    def start(self, wait=True):
+        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                out, err = self.process.communicate()
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {err.decode()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.name} did not start listening on {self.port}")
+
+    def connect(self, timeout=5.0):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def rss_kib(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.process.stderr.close()
+        return self.process.returncode
+
+
+def start_rat(*args, port=None, wait=True):
+    port = port or free_port()
+    argv = [RMC_BINARY, "-p", str(port), "-l", "127.0.0.1"] + [str(a) for a in args]
+    return Server(argv, port, "rat_memcached").start(wait=wait)
+
+
+def start_memcached(*args, port=None):
+    port = port or free_port()
+    argv = [MEMCACHED, "-u", "root", "-p", str(port), "-l", "127.0.0.1", "-U", "0"] + [str(a) for a in args]
+    return Server(argv, port, "memcached").start()
+
+
+@pytest.fixture
+def rat():
+    server = start_rat()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def rat_module():
+    server = start_rat()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def memcached_module():
+    server = start_memcached()
+    yield server
+    server.stop()
+
+
+def converse(server, data, expect_close=False, idle=0.25, timeout=5.0):
+    """Sends `data` on a new connection and returns (reply bytes, closed by server)."""
+    with server.connect(timeout=timeout) as s:
+        s.sendall(data)
+        return read_until_idle(s, idle=idle, timeout=timeout)
+
+
+def read_until_idle(s, idle=0.25, timeout=5.0, until=None):
+    """Reads until `until` ends the data, the peer closes, or nothing came for `idle` s."""
+    chunks = []
+    deadline = time.time() + timeout
+    s.settimeout(idle)
+    closed = False
+    while time.time() < deadline:
+        try:
+            chunk = s.recv(1 << 20)
+        except socket.timeout:
+            if until is None:
+                break
+            continue
+        except ConnectionResetError:
+            closed = True
+            break
+        if not chunk:
+            closed = True
+            break
+        chunks.append(chunk)
+        if until is not None and b"".join(chunks).endswith(until):
+            break
+    return b"".join(chunks), closed
