@@ -1,0 +1,150 @@
+#include "config/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace ratmemcache::config {
+namespace {
+
+Result<CommandLine> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "rat_memcached");
+  return ParseCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+TEST(ByteSize, Suffixes) {
+  EXPECT_EQ(ParseByteSize("1048576"), 1048576u);
+  EXPECT_EQ(ParseByteSize("512k"), 512u << 10);
+  EXPECT_EQ(ParseByteSize("2M"), 2u << 20);
+  EXPECT_EQ(ParseByteSize("1g"), 1ull << 30);
+  EXPECT_FALSE(ParseByteSize(""));
+  EXPECT_FALSE(ParseByteSize("m"));
+  EXPECT_FALSE(ParseByteSize("2x"));
+  EXPECT_FALSE(ParseByteSize("-1"));
+  EXPECT_FALSE(ParseByteSize("99999999999999999999g"));
+}
+
+TEST(Endpoints, Forms) {
+  auto one = ParseEndpoints("127.0.0.1", 11211);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->at(0).host, "127.0.0.1");
+  EXPECT_EQ(one->at(0).port, 11211);
+  auto list = ParseEndpoints("127.0.0.1:1234,[::1]:99,[::1],localhost", 7);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 4u);
+  EXPECT_EQ(list->at(0).port, 1234);
+  EXPECT_EQ(list->at(1).host, "::1");
+  EXPECT_EQ(list->at(1).port, 99);
+  EXPECT_EQ(list->at(2).port, 7);
+  EXPECT_EQ(list->at(3).host, "localhost");
+  EXPECT_FALSE(ParseEndpoints("host:99999", 1).ok());
+  EXPECT_FALSE(ParseEndpoints("host:", 1).ok());
+  EXPECT_FALSE(ParseEndpoints("[::1", 1).ok());
+}
+
+TEST(CommandLine, MemcachedFlags) {
+  auto parsed = Parse({"-p", "22122", "-m", "128", "-c", "10", "-t", "2", "-I", "2m", "-vv", "-A",
+                       "-U", "0", "-P", "/tmp/x.pid"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const ServerConfig& c = parsed->config;
+  EXPECT_EQ(c.listen.at(0).host, "127.0.0.1");
+  EXPECT_EQ(c.listen.at(0).port, 22122);
+  EXPECT_EQ(c.cache.l1.max_memory, 128u << 20);
+  EXPECT_EQ(c.max_connections, 10u);
+  EXPECT_EQ(c.cache.performance.worker_threads, 2u);
+  EXPECT_EQ(c.cache.max_item_size, 2u << 20);
+  EXPECT_EQ(c.verbosity, 2u);
+  EXPECT_TRUE(c.enable_shutdown);
+  EXPECT_EQ(c.pid_file, "/tmp/x.pid");
+}
+
+TEST(CommandLine, BindAndListen) {
+  auto bind = Parse({"--bind", "0.0.0.0:5000"});
+  ASSERT_TRUE(bind.ok());
+  EXPECT_EQ(bind->config.listen.at(0).host, "0.0.0.0");
+  EXPECT_EQ(bind->config.listen.at(0).port, 5000);
+  auto listen = Parse({"-l", "127.0.0.1,::1", "-p", "6000"});
+  ASSERT_TRUE(listen.ok());
+  ASSERT_EQ(listen->config.listen.size(), 2u);
+  EXPECT_EQ(listen->config.listen.at(1).port, 6000);
+}
+
+TEST(CommandLine, ErrorsNameTheFlag) {
+  for (auto [args, fragment] : std::vector<std::pair<std::vector<const char*>, std::string>>{
+           {{"-t", "0"}, "-t/--threads"},
+           {{"-m", "x"}, "-m/--memory-limit"},
+           {{"-I", "huge"}, "-I/--max-item-size"},
+           {{"-I", "2g"}, "max_item_size"},
+           {{"-U", "1"}, "-U/--udp-port"},
+           {{"-c", "0"}, "-c/--conn-limit"},
+       }) {
+    auto parsed = Parse(args);
+    ASSERT_FALSE(parsed.ok()) << fragment;
+    EXPECT_NE(parsed.status().message().find(fragment), std::string::npos)
+        << parsed.status().message();
+  }
+}
+
+TEST(CommandLine, HelpAndVersionExitEarly) {
+  auto help = Parse({"--help"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_TRUE(help->exit_now);
+  EXPECT_NE(help->output.find("--memory-limit"), std::string::npos);
+  auto version = Parse({"-V"});
+  ASSERT_TRUE(version.ok());
+  EXPECT_NE(version->output.find("rat_memcached"), std::string::npos);
+}
+
+TEST(Toml, SeedSectionsApply) {
+  ServerConfig config;
+  ASSERT_TRUE(ApplyToml(R"(
+[l1]
+max_memory = 1073741824
+max_entries = 100000
+eviction_strategy = "Lru"
+[ttl]
+default_ttl = 3600
+max_ttl = 86400
+cleanup_interval = 300
+[performance]
+worker_threads = 4
+enable_concurrency = true
+[logging]
+level = "INFO"
+enable_colors = true
+show_timestamp = true
+enable_logging = true
+enable_async = false
+buffer_size = 16384
+batch_interval_ms = 25
+)", "test.toml", &config).ok());
+  EXPECT_EQ(config.cache.l1.max_memory, 1073741824u);
+  EXPECT_EQ(config.cache.l1.max_entries, 100000u);
+  EXPECT_EQ(config.cache.ttl.default_ttl, 3600u);
+  EXPECT_EQ(config.cache.ttl.max_ttl, 86400u);
+  EXPECT_EQ(config.cache.logging.buffer_size, 16384u);
+}
+
+TEST(Toml, ErrorsNameTheKey) {
+  struct Case {
+    const char* text;
+    const char* fragment;
+  };
+  for (const Case& c : {
+           Case{"[l1]\nmax_entries = \"many\"\n", "t.toml: [l1] max_entries: must be an integer"},
+           Case{"[l1]\nnope = 1\n", "[l1] nope: unknown key"},
+           Case{"[server]\nbind = \"x:70000\"\n", "[server] bind"},
+           Case{"[performance]\nworker_threads = 0\n", "[performance] worker_threads: must be between 1"},
+           Case{"[performance]\nlarge_value_threshold = 10240\n", "persistent tier"},
+           Case{"[logging]\nenable_audit_logs = true\n", "not implemented yet"},
+           Case{"title = 1\n", "must be a section"},
+       }) {
+    ServerConfig config;
+    Status status = ApplyToml(c.text, "t.toml", &config);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_NE(status.message().find(c.fragment), std::string::npos) << status.message();
+  }
+}
+
+}  // namespace
+}  // namespace ratmemcache::config
