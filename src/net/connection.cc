@@ -144,13 +144,23 @@ void Connection::Drive() {
           break;
       }
     }
-    if (session_->WantsClose() || draining_) {
+    if (session_->WantsClose()) {
       Close();
       return;
     }
+    // Requests already received are answered, even while draining.
     if (in_end_ != in_begin_ && !in_stalled_) {
       ProcessBuffered();
       continue;
+    }
+    if (draining_) {
+      Close();
+      return;
+    }
+    if (drained_) {
+      drained_ = false;
+      WaitReadable();
+      return;
     }
     if (++reads > kReadsPerTurn) {
       // Let the worker's other connections have a turn.
@@ -197,6 +207,11 @@ void Connection::Drive() {
       in_end_ += n;
       ProcessBuffered();
     }
+    // A read that did not fill the buffer drained the socket: answer, then wait for the
+    // next edge instead of paying for a read that would only say EAGAIN. (The reactor is
+    // edge-triggered and runs on this thread, so data arriving meanwhile raises an event
+    // that the wait will see.)
+    drained_ = n < room;
   }
 }
 

@@ -26,7 +26,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection();
 
   void Start();
-  // Stop reading; close once everything owed has been sent.
+  // Stop reading; close once the requests already received are answered and sent.
   void BeginDrain();
   // Close now.
   void Close();
@@ -54,6 +54,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_end_ = 0;
   // The session needs more bytes than in_ holds before it can do anything.
   bool in_stalled_ = false;
+  // The last read emptied the socket.
+  bool drained_ = false;
   bool waiting_ = false;
   bool draining_ = false;
   bool closed_ = false;

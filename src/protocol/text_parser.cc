@@ -253,7 +253,10 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request) {
       if (name == "set") return ParseStorage(words, consumed, TextCommand::kSet, request);
       if (name == "stats") {
         request->command = TextCommand::kStats;
-        for (size_t i = 1; i < words.count; ++i) request->args[request->arg_count++] = words.word[i];
+        if (words.count > 1) {
+          request->args = line.substr(static_cast<size_t>(words.word[1].data() - line.data()));
+        }
+        request->keys = KeyList(request->args);
         return Request(consumed);
       }
       if (name == "shutdown") return ParseShutdown(words, consumed, request);

@@ -173,9 +173,8 @@ TEST(TextParser, ArithmeticTouchFlushVerbosity) {
   EXPECT_EQ(Ok("quit now\r\n").command, TextCommand::kQuit);
   EXPECT_TRUE(Ok("shutdown graceful\r\n").graceful);
   EXPECT_TRUE(Ok("shutdown foo\r\n").invalid_argument);
-  TextRequest stats = Ok("stats settings extra\r\n");
-  EXPECT_EQ(stats.arg_count, 2);
-  EXPECT_EQ(stats.args[0], "settings");
+  EXPECT_EQ(Keys(Ok("stats settings  extra\r\n")), (std::vector<std::string>{"settings", "extra"}));
+  EXPECT_TRUE(Keys(Ok("stats\r\n")).empty());
 }
 
 // Parsing never reads past the input and never crashes, whatever the bytes.

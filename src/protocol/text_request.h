@@ -59,9 +59,8 @@ struct TextRequest {
   // flush_all with an unparsable delay, shutdown with an unknown mode: the server answers
   // with the error (flush_all still counts as a flush command, as in memcached).
   bool invalid_argument = false;
-  // stats: the words after "stats" (at most 22), as memcached tokenises them.
-  std::string_view args[22];
-  uint8_t arg_count = 0;
+  // stats: the text after "stats"; its words come from `keys` (the same splitting).
+  std::string_view args;
 };
 
 }  // namespace ratmemcache::protocol

@@ -69,7 +69,9 @@ void ItemTable::Erase(const Item* item, uint64_t hash) {
 void ItemTable::Grow() {
   std::unique_ptr<uint64_t[]> old = std::move(slots_);
   const size_t old_capacity = capacity_;
-  capacity_ *= 2;
+  // Growing by half (fastrange needs no power of two) keeps the average load near 2/3
+  // instead of 1/2: about 12 bytes of slots per item instead of 16.
+  capacity_ += capacity_ / 2;
   slots_.reset(new uint64_t[capacity_]());
   for (size_t j = 0; j < old_capacity; ++j) {
     if (old[j] == 0) continue;

@@ -4,7 +4,7 @@
 // slot is one 64-bit word holding the item pointer and a 16-bit tag of the key's hash in
 // the pointer's unused top bits, so a probe compares keys only when the tags match and the
 // items need no chain pointer. Deletion shifts later entries back (no tombstones). Grows
-// by doubling at 80% load.
+// by half at 80% load.
 //
 // Not thread-safe: the owning stripe's lock guards every call. Does not own the items.
 

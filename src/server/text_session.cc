@@ -95,7 +95,8 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
       continue;
     }
     if (rest.empty() || out.pending_bytes() >= kOutputHighWater) break;
-    const ParseResult result = protocol::ParseTextCommand(rest, &request_);
+    TextRequest request;
+    const ParseResult result = protocol::ParseTextCommand(rest, &request);
     if (result.status == ParseStatus::kNeedMore) break;
     pos += result.consumed;
     switch (result.status) {
@@ -107,8 +108,8 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
         close_ = true;
         break;
       case ParseStatus::kRequest:
-        noreply_ = request_.noreply;
-        Execute(request_, out);
+        noreply_ = request.noreply;
+        Execute(request, out);
         break;
       case ParseStatus::kNeedMore:
         break;
@@ -307,11 +308,12 @@ void TextSession::Arithmetic(const TextRequest& request, OutputBuffer& out) {
 }
 
 void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
-  if (request.arg_count == 0) {
+  protocol::KeyList words = request.keys;
+  std::string_view sub;
+  if (!words.Next(&sub)) {
     WriteGeneralStats(*context_, out);
     return;
   }
-  const std::string_view sub = request.args[0];
   if (sub == "reset") {
     context_->ResetStats();
     out.Append(reply::kReset);

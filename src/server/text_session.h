@@ -53,7 +53,6 @@ class TextSession final : public Session {
   State state_ = State::kCommand;
   bool close_ = false;
   bool noreply_ = false;  // of the command being served
-  protocol::TextRequest request_;
 
   // The storage command whose data block is being read (kValue).
   WritableItem item_;

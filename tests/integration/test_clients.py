@@ -88,7 +88,7 @@ def test_pylibmc_round_trips(server):
 
 
 def test_many_clients_share_data(server):
-    writers = [PymemcacheClient(("127.0.0.1", server.port)) for _ in range(20)]
+    writers = [PymemcacheClient(("127.0.0.1", server.port), default_noreply=False) for _ in range(20)]
     for i, client in enumerate(writers):
         client.set(f"shared{i}", str(i).encode())
     reader = PymemcacheClient(("127.0.0.1", server.port))
