@@ -78,18 +78,17 @@ void OutputBuffer::AppendReference(const char* data, size_t size, Pin pin) {
   pending_ += size;
 }
 
-std::span<const OutputSegment> OutputBuffer::Front(size_t max) const {
-  auto& view = const_cast<std::vector<OutputSegment>&>(segments_view_);
-  view.clear();
-  for (size_t i = head_; i < entries_.size() && view.size() < max; ++i) {
+size_t OutputBuffer::Front(OutputSegment* segments, size_t max) const {
+  size_t count = 0;
+  for (size_t i = head_; i < entries_.size() && count < max; ++i) {
     OutputSegment segment = entries_[i].segment;
     if (i == head_) {
       segment.data += head_offset_;
       segment.size -= head_offset_;
     }
-    if (segment.size != 0) view.push_back(segment);
+    if (segment.size != 0) segments[count++] = segment;
   }
-  return view;
+  return count;
 }
 
 void OutputBuffer::ReleaseEntry(Entry& entry) {

@@ -68,9 +68,9 @@ class OutputBuffer {
   size_t pending_bytes() const { return pending_; }
   bool empty() const { return pending_ == 0; }
 
-  // The first (up to `max`) segments still to send, in order. Valid until the next
-  // mutating call.
-  std::span<const OutputSegment> Front(size_t max) const;
+  // Writes the first (up to `max`) segments still to send, in order, to `segments` and
+  // returns how many. They stay valid until the next mutating call.
+  size_t Front(OutputSegment* segments, size_t max) const;
   // Marks the first `n` bytes as sent, releasing what they used.
   void Consume(size_t n);
   // Drops everything unsent.
@@ -86,7 +86,6 @@ class OutputBuffer {
 
   BlockPool* pool_;
   std::vector<Entry> entries_;
-  std::vector<OutputSegment> segments_view_;  // scratch for Front()
   size_t head_ = 0;                            // first unsent entry
   size_t head_offset_ = 0;                     // bytes of entries_[head_] already sent
   size_t pending_ = 0;

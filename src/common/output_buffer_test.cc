@@ -13,7 +13,10 @@ std::string Drain(OutputBuffer& out, size_t chunk) {
   while (!out.empty()) {
     size_t budget = chunk;
     size_t taken = 0;
-    for (const OutputSegment& s : out.Front(64)) {
+    OutputSegment segments[64];
+    const size_t count = out.Front(segments, 64);
+    for (size_t i = 0; i < count; ++i) {
+      const OutputSegment& s = segments[i];
       const size_t n = std::min(budget, s.size);
       sent.append(s.data, n);
       taken += n;
@@ -35,7 +38,8 @@ TEST(OutputBuffer, CopiesAndReferencesComeOutInOrder) {
                       Pin{[](void* p) { ++*static_cast<int*>(p); }, &released});
   out.Append("\r\nEND\r\n");
   EXPECT_EQ(out.pending_bytes(), 13 + big.size() + 7);
-  EXPECT_EQ(out.Front(64).size(), 3u);
+  OutputSegment segments[64];
+  EXPECT_EQ(out.Front(segments, 64), 3u);
   EXPECT_EQ(Drain(out, 1000), "VALUE k 0 5\r\n" + big + "\r\nEND\r\n");
   EXPECT_EQ(released, 1);
 }
@@ -44,7 +48,8 @@ TEST(OutputBuffer, AdjacentCopiesMergeIntoOneSegment) {
   BlockPool pool;
   OutputBuffer out(&pool);
   for (int i = 0; i < 100; ++i) out.Append("STORED\r\n");
-  EXPECT_EQ(out.Front(64).size(), 1u);
+  OutputSegment segments[64];
+  EXPECT_EQ(out.Front(segments, 64), 1u);
 }
 
 TEST(OutputBuffer, RandomPiecesSurvivePartialWrites) {

@@ -23,8 +23,7 @@ bool WouldBlock(const asio::error_code& ec) {
 
 }  // namespace
 
-Connection::Connection(Worker* worker, asio::ip::tcp::socket socket,
-                       std::unique_ptr<Session> session)
+Connection::Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session)
     : worker_(worker),
       socket_(std::move(socket)),
       session_(std::move(session)),
@@ -36,7 +35,7 @@ void Connection::Start() {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  Drive();
+  WaitReadable();
 }
 
 void Connection::BeginDrain() {
@@ -59,16 +58,36 @@ void Connection::Close() {
 
 void Connection::WaitReadable() {
   waiting_ = true;
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const asio::error_code& ec) {
-                       self->waiting_ = false;
-                       if (self->closed_) return;
-                       if (ec && ec != asio::error::operation_aborted) {
-                         self->Close();
-                         return;
-                       }
-                       self->Drive();
-                     });
+  socket_.async_read_some(asio::buffer(wait_buffer_),
+                          [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+                            self->OnWaitRead(ec, n);
+                          });
+}
+
+void Connection::OnWaitRead(const asio::error_code& ec, size_t n) {
+  waiting_ = false;
+  if (closed_) return;
+  if (ec == asio::error::operation_aborted) {
+    Drive();  // cancelled to drain
+    return;
+  }
+  if (ec || n == 0) {
+    Close();
+    return;
+  }
+  WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
+  in_stalled_ = false;
+  const std::string_view input(wait_buffer_.data(), n);
+  if (in_end_ == in_begin_) {
+    ProcessFresh(input);
+  } else {
+    if (in_.size() - in_end_ < n) in_.resize(in_end_ + n + kMinReadRoom);
+    std::memcpy(in_.data() + in_end_, input.data(), n);
+    in_end_ += n;
+    ProcessBuffered();
+  }
+  drained_ = n < wait_buffer_.size();
+  Drive();
 }
 
 void Connection::WaitWritable() {
@@ -87,11 +106,10 @@ void Connection::WaitWritable() {
 
 Connection::FlushResult Connection::Flush() {
   std::array<asio::const_buffer, kMaxIov> buffers;
+  OutputSegment segments[kMaxIov];
   while (!out_.empty()) {
-    size_t count = 0;
-    for (const OutputSegment& segment : out_.Front(kMaxIov)) {
-      buffers[count++] = asio::const_buffer(segment.data, segment.size);
-    }
+    const size_t count = out_.Front(segments, kMaxIov);
+    for (size_t i = 0; i < count; ++i) buffers[i] = asio::const_buffer(segments[i].data, segments[i].size);
     asio::error_code ec;
     const size_t sent =
         socket_.write_some(std::span<const asio::const_buffer>(buffers.data(), count), ec);
@@ -122,10 +140,9 @@ void Connection::KeepUnconsumed(std::string_view rest) {
   in_end_ = rest.size();
 }
 
-void Connection::ProcessFresh(size_t n) {
-  const std::string_view input(worker_->scratch(), n);
+void Connection::ProcessFresh(std::string_view input) {
   const size_t used = session_->OnInput(input, out_);
-  if (used < n) KeepUnconsumed(input.substr(used));
+  if (used < input.size()) KeepUnconsumed(input.substr(used));
   if (used == 0 && out_.empty()) in_stalled_ = true;
 }
 
@@ -202,7 +219,7 @@ void Connection::Drive() {
     WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
     in_stalled_ = false;
     if (into_scratch) {
-      ProcessFresh(n);
+      ProcessFresh(std::string_view(buffer, n));
     } else {
       in_end_ += n;
       ProcessBuffered();

@@ -2,16 +2,23 @@
 
 // Connection: one client socket on one worker thread. Reads, hands the bytes to its
 // Session, sends the replies with gathered writes, and waits on the socket only when it
-// has to (reads until the socket would block; writes until everything is sent).
-// Worker-thread only; kept alive by shared_ptr while an asynchronous wait is pending.
+// has to.
+//
+// Waiting for input is an asynchronous read into a small buffer inside the connection:
+// Asio's reactor then reads as soon as the socket is ready and, after a short read, does
+// not re-arm epoll for the next wait (an async_wait would cost an epoll_ctl per request).
+// Larger inputs continue with direct reads into the worker's scratch buffer.
+// Worker-thread only; kept alive by shared_ptr while an asynchronous operation is pending.
 
 #include <asio.hpp>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/output_buffer.h"
 #include "common/session.h"
+#include "net/socket.h"
 
 namespace ratmemcache::net {
 
@@ -21,8 +28,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // Reads served before giving other connections of the worker a turn.
   static constexpr int kReadsPerTurn = 16;
+  // Bytes of the buffer an idle connection waits on: most requests fit in one read.
+  static constexpr size_t kWaitBufferSize = 256;
 
-  Connection(Worker* worker, asio::ip::tcp::socket socket, std::unique_ptr<Session> session);
+  Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session);
   ~Connection();
 
   void Start();
@@ -32,6 +41,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close();
 
  private:
+  friend class Worker;  // keeps the intrusive list of its connections
   enum class FlushResult { kDone, kBlocked, kFailed };
 
   // Runs the connection until it must wait for the socket.
@@ -39,13 +49,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   FlushResult Flush();
   // Hands buffered input to the session. Returns true if it consumed anything.
   bool ProcessBuffered();
-  void ProcessFresh(size_t n);
+  // Hands bytes just read (not yet in in_) to the session, keeping what it leaves.
+  void ProcessFresh(std::string_view input);
   void KeepUnconsumed(std::string_view rest);
   void WaitReadable();
+  void OnWaitRead(const asio::error_code& ec, size_t n);
   void WaitWritable();
 
   Worker* worker_;
-  asio::ip::tcp::socket socket_;
+  Socket socket_;
   std::unique_ptr<Session> session_;
   OutputBuffer out_;
   // Received bytes the session has not consumed yet: in_[in_begin_, in_end_).
@@ -56,9 +68,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool in_stalled_ = false;
   // The last read emptied the socket.
   bool drained_ = false;
+  std::array<char, kWaitBufferSize> wait_buffer_;
   bool waiting_ = false;
   bool draining_ = false;
   bool closed_ = false;
+
+  // The worker's list of open connections; self_ keeps an open connection alive.
+  Connection* worker_prev_ = nullptr;
+  Connection* worker_next_ = nullptr;
+  std::shared_ptr<Connection> self_;
 };
 
 }  // namespace ratmemcache::net

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "net/socket.h"
 #include "net/worker.h"
 
 namespace ratmemcache::net {
@@ -118,7 +119,7 @@ class NetServer::Impl {
     Worker& worker = *workers_[next_worker_++ % workers_.size()];
     acceptor.async_accept(worker.context(), [this, &acceptor, &worker](
                                                 const asio::error_code& ec,
-                                                asio::ip::tcp::socket socket) {
+                                                Socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Out of file descriptors or a transient error: try again shortly instead of

@@ -23,7 +23,7 @@ void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::Adopt(asio::ip::tcp::socket socket) {
+void Worker::Adopt(Socket socket) {
   if (draining_) {
     asio::error_code ec;
     socket.close(ec);
@@ -32,19 +32,33 @@ void Worker::Adopt(asio::ip::tcp::socket socket) {
   }
   auto connection =
       std::make_shared<Connection>(this, std::move(socket), factory_->NewSession(index_));
-  connections_.emplace(connection.get(), connection);
-  connection->Start();
+  Connection* raw = connection.get();
+  raw->self_ = connection;
+  raw->worker_next_ = connections_;
+  if (connections_ != nullptr) connections_->worker_prev_ = raw;
+  connections_ = raw;
+  ++connection_count_;
+  raw->Start();
+}
+
+std::vector<std::shared_ptr<Connection>> Worker::OpenConnections() const {
+  std::vector<std::shared_ptr<Connection>> all;
+  all.reserve(connection_count_);
+  for (Connection* c = connections_; c != nullptr; c = c->worker_next_) all.push_back(c->self_);
+  return all;
 }
 
 void Worker::Forget(Connection* connection) {
-  // Keep the object alive until the caller's stack frame has unwound.
-  auto it = connections_.find(connection);
-  if (it == connections_.end()) return;
-  std::shared_ptr<Connection> keep = std::move(it->second);
-  connections_.erase(it);
+  if (connection->self_ == nullptr) return;
+  if (connection->worker_prev_ != nullptr) connection->worker_prev_->worker_next_ = connection->worker_next_;
+  else connections_ = connection->worker_next_;
+  if (connection->worker_next_ != nullptr) connection->worker_next_->worker_prev_ = connection->worker_prev_;
+  connection->worker_prev_ = connection->worker_next_ = nullptr;
+  --connection_count_;
   open_connections_->fetch_sub(1, std::memory_order_relaxed);
-  asio::post(context_, [keep = std::move(keep)] {});
-  if (draining_ && connections_.empty()) {
+  // Keep the object alive until the caller's stack frame has unwound.
+  asio::post(context_, [keep = std::move(connection->self_)] {});
+  if (draining_ && connection_count_ == 0) {
     if (drain_timer_) drain_timer_->cancel();
     work_.reset();
   }
@@ -52,19 +66,15 @@ void Worker::Forget(Connection* connection) {
 
 void Worker::Drain(int drain_ms) {
   draining_ = true;
-  if (connections_.empty()) {
+  if (connection_count_ == 0) {
     work_.reset();
     return;
   }
-  std::vector<std::shared_ptr<Connection>> all;
-  for (auto& [raw, connection] : connections_) all.push_back(connection);
-  for (auto& connection : all) connection->BeginDrain();
+  for (auto& connection : OpenConnections()) connection->BeginDrain();
   drain_timer_ = std::make_unique<asio::steady_timer>(context_, std::chrono::milliseconds(drain_ms));
   drain_timer_->async_wait([this](const asio::error_code& ec) {
     if (ec) return;
-    std::vector<std::shared_ptr<Connection>> left;
-    for (auto& [raw, connection] : connections_) left.push_back(connection);
-    for (auto& connection : left) connection->Close();
+    for (auto& connection : OpenConnections()) connection->Close();
     work_.reset();
   });
 }

@@ -8,10 +8,11 @@
 #include <atomic>
 #include <memory>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
 #include "common/output_buffer.h"
 #include "common/session.h"
+#include "net/socket.h"
 
 namespace ratmemcache::net {
 
@@ -37,7 +38,7 @@ class Worker {
   asio::io_context& context() { return context_; }
   void Start();
   // Takes over an accepted socket. Runs on the worker thread (post it there).
-  void Adopt(asio::ip::tcp::socket socket);
+  void Adopt(Socket socket);
   // Lets every connection send what it owes, closes it, and ends the thread once all are
   // gone or `drain_ms` has passed. Runs on the worker thread (post it there).
   void Drain(int drain_ms);
@@ -61,10 +62,14 @@ class Worker {
   std::thread thread_;
   BlockPool block_pool_;
   std::unique_ptr<char[]> scratch_;
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  Connection* connections_ = nullptr;  // intrusive list of open connections
+  size_t connection_count_ = 0;
   WorkerCounters counters_;
   bool draining_ = false;
   std::unique_ptr<asio::steady_timer> drain_timer_;
+
+  // Every open connection, for draining and closing them all.
+  std::vector<std::shared_ptr<Connection>> OpenConnections() const;
 };
 
 }  // namespace ratmemcache::net

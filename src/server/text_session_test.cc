@@ -40,9 +40,11 @@ class TextSessionTest : public ::testing::Test {
         const bool drained_something = !out.empty();
         while (!out.empty()) {
           size_t taken = 0;
-          for (const OutputSegment& s : out.Front(64)) {
-            output.append(s.data, s.size);
-            taken += s.size;
+          OutputSegment segments[64];
+          const size_t count = out.Front(segments, 64);
+          for (size_t i = 0; i < count; ++i) {
+            output.append(segments[i].data, segments[i].size);
+            taken += segments[i].size;
           }
           out.Consume(taken);
         }
