@@ -52,16 +52,25 @@ void Connection::Close() {
   asio::error_code ec;
   socket_.close(ec);
   out_.Clear();
+  ReturnWaitBlock();
   session_.reset();
   worker_->Forget(this);  // may drop the last owner but the caller's
 }
 
 void Connection::WaitReadable() {
   waiting_ = true;
-  socket_.async_read_some(asio::buffer(wait_buffer_),
-                          [self = shared_from_this()](const asio::error_code& ec, size_t n) {
-                            self->OnWaitRead(ec, n);
-                          });
+  const asio::mutable_buffer buffer =
+      wait_block_ != nullptr ? asio::buffer(wait_block_, BlockPool::kBlockSize)
+                             : asio::buffer(wait_buffer_);
+  socket_.async_read_some(buffer, [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+    self->OnWaitRead(ec, n);
+  });
+}
+
+void Connection::ReturnWaitBlock() {
+  if (wait_block_ == nullptr) return;
+  worker_->block_pool().Give(wait_block_);
+  wait_block_ = nullptr;
 }
 
 void Connection::OnWaitRead(const asio::error_code& ec, size_t n) {
@@ -77,7 +86,9 @@ void Connection::OnWaitRead(const asio::error_code& ec, size_t n) {
   }
   WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
   in_stalled_ = false;
-  const std::string_view input(wait_buffer_.data(), n);
+  const char* data = wait_block_ != nullptr ? wait_block_ : wait_buffer_.data();
+  const size_t room = wait_block_ != nullptr ? BlockPool::kBlockSize : wait_buffer_.size();
+  const std::string_view input(data, n);
   if (in_end_ == in_begin_) {
     ProcessFresh(input);
   } else {
@@ -86,7 +97,19 @@ void Connection::OnWaitRead(const asio::error_code& ec, size_t n) {
     in_end_ += n;
     ProcessBuffered();
   }
-  drained_ = n < wait_buffer_.size();
+  drained_ = n < room;
+  // Adapt the wait buffer: borrow a block while reads overflow the small one, give it
+  // back once they have been small for a while.
+  if (wait_block_ == nullptr) {
+    if (n == room) wait_block_ = worker_->block_pool().Take();
+  } else if (n <= wait_buffer_.size()) {
+    if (++small_reads_ >= kSmallReadsBeforeShrink) {
+      ReturnWaitBlock();
+      small_reads_ = 0;
+    }
+  } else {
+    small_reads_ = 0;
+  }
   Drive();
 }
 

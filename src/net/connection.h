@@ -4,10 +4,12 @@
 // Session, sends the replies with gathered writes, and waits on the socket only when it
 // has to.
 //
-// Waiting for input is an asynchronous read into a small buffer inside the connection:
-// Asio's reactor then reads as soon as the socket is ready and, after a short read, does
-// not re-arm epoll for the next wait (an async_wait would cost an epoll_ctl per request).
-// Larger inputs continue with direct reads into the worker's scratch buffer.
+// Waiting for input is an asynchronous read: Asio's reactor reads as soon as the socket is
+// ready and, after a short read, does not re-arm epoll for the next wait (an async_wait
+// would cost an epoll_ctl per request). An idle connection waits on a small buffer inside
+// it; one whose reads keep filling that buffer (pipelining clients) borrows a 16 KiB
+// block from the worker until its reads are small again. Input larger than the wait
+// buffer continues with direct reads into the worker's scratch buffer.
 // Worker-thread only; kept alive by shared_ptr while an asynchronous operation is pending.
 
 #include <asio.hpp>
@@ -30,6 +32,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr int kReadsPerTurn = 16;
   // Bytes of the buffer an idle connection waits on: most requests fit in one read.
   static constexpr size_t kWaitBufferSize = 256;
+  // Consecutive small reads after which a borrowed wait block goes back to the worker.
+  static constexpr int kSmallReadsBeforeShrink = 64;
 
   Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session);
   ~Connection();
@@ -55,6 +59,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WaitReadable();
   void OnWaitRead(const asio::error_code& ec, size_t n);
   void WaitWritable();
+  // Gives a borrowed wait block back to the worker.
+  void ReturnWaitBlock();
 
   Worker* worker_;
   Socket socket_;
@@ -69,6 +75,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The last read emptied the socket.
   bool drained_ = false;
   std::array<char, kWaitBufferSize> wait_buffer_;
+  char* wait_block_ = nullptr;  // borrowed from the worker's BlockPool, or null
+  int small_reads_ = 0;         // consecutive reads that would have fit wait_buffer_
   bool waiting_ = false;
   bool draining_ = false;
   bool closed_ = false;
