@@ -166,6 +166,8 @@ class CacheBuilder {
   CacheBuilder& l1(const L1Options& l1);
   CacheBuilder& ttl(const TtlOptions& ttl);
   CacheBuilder& performance(const PerformanceOptions& performance);
+  // Configures the library's logger ("ratmemcache", spdlog) when the cache is built.
+  // Without this call the library leaves logging as it is.
   CacheBuilder& logging(const LoggingOptions& logging);
   CacheBuilder& max_item_size(uint64_t bytes);
 
@@ -175,6 +177,7 @@ class CacheBuilder {
 
  private:
   CacheOptions options_;
+  bool configure_logging_ = false;
 };
 
 // Checks `options` as Build() does. Returns: InvalidArgument naming the offending option.

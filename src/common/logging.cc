@@ -14,6 +14,14 @@ namespace {
 
 std::mutex logger_mu;
 std::shared_ptr<spdlog::logger> logger;  // guarded by logger_mu for replacement
+spdlog::level::level_enum configured_level = spdlog::level::info;  // guarded by logger_mu
+bool logging_enabled = true;                                        // guarded by logger_mu
+
+spdlog::level::level_enum WithVerbosity(spdlog::level::level_enum level, int verbosity) {
+  if (verbosity >= 3) return std::min(level, spdlog::level::trace);
+  if (verbosity >= 2) return std::min(level, spdlog::level::debug);
+  return level;
+}
 
 std::string Lower(std::string_view text) {
   std::string out(text);
@@ -41,12 +49,8 @@ bool ConfigureLogging(const LoggingOptions& options, int verbosity) {
   if (!IsValidLogLevel(options.level)) return false;
   std::string name = Lower(options.level);
   if (name == "warning") name = "warn";
-  spdlog::level::level_enum level = spdlog::level::from_str(name);
-  if (verbosity >= 3) {
-    level = std::min(level, spdlog::level::trace);
-  } else if (verbosity >= 2) {
-    level = std::min(level, spdlog::level::debug);
-  }
+  const spdlog::level::level_enum base = spdlog::level::from_str(name);
+  spdlog::level::level_enum level = WithVerbosity(base, verbosity);
 
   std::shared_ptr<spdlog::logger> made;
   if (!options.enable_logging) {
@@ -71,7 +75,14 @@ bool ConfigureLogging(const LoggingOptions& options, int verbosity) {
   made->flush_on(spdlog::level::warn);
   std::lock_guard lock(logger_mu);
   logger = std::move(made);
+  configured_level = base;
+  logging_enabled = options.enable_logging;
   return true;
+}
+
+void SetLogVerbosity(int verbosity) {
+  std::lock_guard lock(logger_mu);
+  if (logger && logging_enabled) logger->set_level(WithVerbosity(configured_level, verbosity));
 }
 
 spdlog::logger& Log() {

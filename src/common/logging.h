@@ -17,6 +17,10 @@ namespace ratmemcache {
 // in place, for an unknown level name.
 bool ConfigureLogging(const LoggingOptions& options, int verbosity = 0);
 
+// Applies memcached's verbosity (the "verbosity" command) on top of the configured level:
+// 2 or more gives debug (each command line is logged), 3 or more trace.
+void SetLogVerbosity(int verbosity);
+
 // The logger; a default stderr logger until ConfigureLogging() runs.
 spdlog::logger& Log();
 

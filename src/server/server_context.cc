@@ -1,5 +1,7 @@
 #include "server/server_context.h"
 
+#include "common/logging.h"
+
 namespace ratmemcache::server {
 
 ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
@@ -11,6 +13,11 @@ ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
   for (uint32_t i = 0; i < settings.threads; ++i) {
     thread_stats_.push_back(std::make_unique<ThreadStats>());
   }
+}
+
+void ServerContext::set_verbosity(uint32_t level) {
+  verbosity_.store(level, std::memory_order_relaxed);
+  SetLogVerbosity(static_cast<int>(level));
 }
 
 CommandStats ServerContext::Stats() {

@@ -53,7 +53,8 @@ class ServerContext {
 
   // memcached's verbosity level (0..2), changed by the verbosity command.
   uint32_t verbosity() const { return verbosity_.load(std::memory_order_relaxed); }
-  void set_verbosity(uint32_t level) { verbosity_.store(level, std::memory_order_relaxed); }
+  // Also lowers the log level: at 2 every command line is logged at debug level.
+  void set_verbosity(uint32_t level);
 
   // Seconds since the server started, counted like memcached (2 right after start).
   uint64_t uptime() const;

@@ -3,6 +3,7 @@
 // ServerSessionFactory: makes the session for each new connection of the server.
 // Thread-safe (called from every worker thread).
 
+#include <atomic>
 #include <memory>
 
 #include "common/session.h"
@@ -18,6 +19,7 @@ class ServerSessionFactory final : public SessionFactory {
 
  private:
   ServerContext* context_;
+  std::atomic<uint64_t> next_id_{1};
 };
 
 }  // namespace ratmemcache::server

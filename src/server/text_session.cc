@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/decimal.h"
+#include "common/logging.h"
 #include "protocol/text_parser.h"
 #include "protocol/text_replies.h"
 #include "server/stats_report.h"
@@ -74,8 +75,8 @@ StoreMode ModeOf(TextCommand command) {
 
 }  // namespace
 
-TextSession::TextSession(ServerContext* context, ThreadStats* stats)
-    : context_(context), cache_(context->cache()), stats_(stats) {}
+TextSession::TextSession(ServerContext* context, ThreadStats* stats, uint64_t id)
+    : context_(context), cache_(context->cache()), stats_(stats), id_(id) {}
 
 size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
   size_t pos = 0;
@@ -98,6 +99,7 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
     TextRequest request;
     const ParseResult result = protocol::ParseTextCommand(rest, &request);
     if (result.status == ParseStatus::kNeedMore) break;
+    if (context_->verbosity() >= 2) LogCommand(rest.substr(0, result.consumed));
     pos += result.consumed;
     switch (result.status) {
       case ParseStatus::kReply:
@@ -116,6 +118,12 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
     }
   }
   return pos;
+}
+
+void TextSession::LogCommand(std::string_view line) const {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.size() > 200) line = line.substr(0, 200);
+  Log().debug("<{} {}", id_, line);
 }
 
 void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {

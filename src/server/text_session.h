@@ -25,7 +25,8 @@ class TextSession final : public Session {
   // Values up to this size are copied into the reply; larger ones are referenced.
   static constexpr size_t kInlineValueLimit = 2048;
 
-  TextSession(ServerContext* context, ThreadStats* stats);
+  // `id` names the session in log lines.
+  TextSession(ServerContext* context, ThreadStats* stats, uint64_t id = 0);
 
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
@@ -42,6 +43,8 @@ class TextSession final : public Session {
   void Stats(const protocol::TextRequest& request, OutputBuffer& out);
   void CacheMemlimit(const protocol::TextRequest& request, OutputBuffer& out);
   void Shutdown(const protocol::TextRequest& request, OutputBuffer& out);
+  // memcached -vv style: "<id command line" at debug level.
+  void LogCommand(std::string_view line) const;
   // Appends `text` unless the current command said noreply.
   void Reply(OutputBuffer& out, std::string_view text) {
     if (!noreply_) out.Append(text);
@@ -50,6 +53,7 @@ class TextSession final : public Session {
   ServerContext* context_;
   Cache& cache_;
   ThreadStats* stats_;
+  uint64_t id_;
   State state_ = State::kCommand;
   bool close_ = false;
   bool noreply_ = false;  // of the command being served

@@ -79,6 +79,40 @@ TEST_F(TextSessionTest, StorageAndRetrievalAtEveryByteBoundary) {
             "NOT_FOUND\r\nEND\r\n");
 }
 
+// Every two-piece split of a conversation (first piece of i bytes, then the rest) gives
+// the same replies as the whole.
+TEST_F(TextSessionTest, EveryTwoPieceSplit) {
+  const std::string input =
+      "set k 1 0 5\r\nhe\r\nl\r\nget k\r\nincr n 1\r\nset n 0 0 2\r\n10\r\ndecr n 3\r\n"
+      "gets k n\r\nset x 0 0 1\r\nabc\r\ndelete k\r\nflush_all noreply\r\nget n\r\n";
+  Fresh();
+  const std::string whole = Converse(input, input.size());
+  ASSERT_NE(whole.find("CLIENT_ERROR bad data chunk"), std::string::npos);
+  for (size_t i = 1; i < input.size(); ++i) {
+    Fresh();
+    TextSession session(context_.get(), &context_->thread_stats(0));
+    BlockPool pool;
+    OutputBuffer out(&pool);
+    std::string pending(input.substr(0, i));
+    std::string output;
+    for (const std::string& piece : {std::string(), input.substr(i)}) {
+      pending += piece;
+      pending.erase(0, session.OnInput(pending, out));
+      OutputSegment segments[64];
+      while (!out.empty()) {
+        const size_t count = out.Front(segments, 64);
+        size_t taken = 0;
+        for (size_t j = 0; j < count; ++j) {
+          output.append(segments[j].data, segments[j].size);
+          taken += segments[j].size;
+        }
+        out.Consume(taken);
+      }
+    }
+    EXPECT_EQ(output, whole) << "split at " << i;
+  }
+}
+
 TEST_F(TextSessionTest, BinarySafeValuesAndNewlinesInData) {
   const std::string value("a\r\nb\0c\nd", 8);
   EXPECT_EQ(ConverseEverySplit("set k 0 0 8\r\n" + value + "\r\nget k\r\n"),

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "common/logging.h"
 #include "ratmemcache/cache.h"
 #include "tiered/tiered_cache.h"
 
@@ -23,6 +24,7 @@ CacheBuilder& CacheBuilder::performance(const PerformanceOptions& performance) {
 }
 CacheBuilder& CacheBuilder::logging(const LoggingOptions& logging) {
   options_.logging = logging;
+  configure_logging_ = true;
   return *this;
 }
 CacheBuilder& CacheBuilder::max_item_size(uint64_t bytes) {
@@ -44,6 +46,9 @@ Status ValidateOptions(const CacheOptions& options) {
   if (options.max_item_size > options.l1.max_memory / 2) {
     return Status::InvalidArgument("max_item_size must be at most half of l1.max_memory");
   }
+  if (!IsValidLogLevel(options.logging.level)) {
+    return Status::InvalidArgument("logging.level: unknown level '" + options.logging.level + "'");
+  }
   const uint32_t stripes = options.performance.lock_stripes;
   if (stripes != 0 && ((stripes & (stripes - 1)) != 0 || stripes > 65536)) {
     return Status::InvalidArgument("performance.lock_stripes must be 0 or a power of two up to 65536");
@@ -59,6 +64,7 @@ bool IsValidKey(std::string_view key) { return !key.empty() && key.size() <= kMa
 Result<std::unique_ptr<Cache>> CacheBuilder::Build() const {
   Status valid = ValidateOptions(options_);
   if (!valid.ok()) return valid;
+  if (configure_logging_) ConfigureLogging(options_.logging);
   return std::unique_ptr<Cache>(std::make_unique<tiered::TieredCache>(options_));
 }
 

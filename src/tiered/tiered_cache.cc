@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/logging.h"
+
 namespace ratmemcache::tiered {
 namespace {
 
@@ -42,7 +44,8 @@ void TieredCache::MaintenanceLoop() {
   const auto interval = std::chrono::seconds(options_.ttl.cleanup_interval);
   while (!maintenance_cv_.wait_for(lock, interval, [this] { return stop_maintenance_; })) {
     lock.unlock();
-    ram_.ReclaimExpired();
+    const size_t reclaimed = ram_.ReclaimExpired();
+    if (reclaimed != 0) Log().debug("expiry sweep reclaimed {} items", reclaimed);
     lock.lock();
   }
 }

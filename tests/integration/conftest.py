@@ -30,6 +30,7 @@ class Server:
         self.port = port
         self.name = name
         self.process = None
+        self.stderr_text = ""
 
     def start(self, wait=True):
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -76,6 +77,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.stderr_text = self.process.stderr.read().decode(errors="replace")
         self.process.stdout.close()
         self.process.stderr.close()
         return self.process.returncode

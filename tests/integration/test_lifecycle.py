@@ -245,3 +245,24 @@ def test_eviction_keeps_memory_within_m():
             assert read_until_idle(c, until=b"END\r\n")[0] == b"END\r\n"
     finally:
         server.stop()
+
+
+def test_verbose_logs_commands_but_default_does_not():
+    quiet = start_rat()
+    loud = start_rat("-vv")
+    try:
+        for server in (quiet, loud):
+            with server.connect() as c:
+                c.sendall(b"get some_key\r\n")
+                read_until_idle(c, until=b"END\r\n")
+        # The verbosity command turns it on at run time.
+        with quiet.connect() as c:
+            c.sendall(b"verbosity 2\r\nget later_key\r\nverbosity 0\r\nget silent_key\r\n")
+            read_until_idle(c, until=b"END\r\nOK\r\nEND\r\n")
+    finally:
+        quiet.stop()
+        loud.stop()
+    assert "get some_key" not in quiet.stderr_text
+    assert "get some_key" in loud.stderr_text
+    assert "get later_key" in quiet.stderr_text
+    assert "get silent_key" not in quiet.stderr_text
