@@ -84,19 +84,9 @@ void Connection::OnWaitRead(const asio::error_code& ec, size_t n) {
     Close();
     return;
   }
-  WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
-  in_stalled_ = false;
   const char* data = wait_block_ != nullptr ? wait_block_ : wait_buffer_.data();
   const size_t room = wait_block_ != nullptr ? BlockPool::kBlockSize : wait_buffer_.size();
-  const std::string_view input(data, n);
-  if (in_end_ == in_begin_) {
-    ProcessFresh(input);
-  } else {
-    if (in_.size() - in_end_ < n) in_.resize(in_end_ + n + kMinReadRoom);
-    std::memcpy(in_.data() + in_end_, input.data(), n);
-    in_end_ += n;
-    ProcessBuffered();
-  }
+  Received(data, n);
   drained_ = n < room;
   // Adapt the wait buffer: borrow a block while reads overflow the small one, give it
   // back once they have been small for a while.
@@ -161,6 +151,21 @@ void Connection::KeepUnconsumed(std::string_view rest) {
   std::memcpy(in_.data(), rest.data(), rest.size());
   in_begin_ = 0;
   in_end_ = rest.size();
+}
+
+void Connection::Received(const char* fresh, size_t n) {
+  WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
+  in_stalled_ = false;
+  if (fresh == nullptr) {
+    ProcessBuffered();
+  } else if (in_end_ == in_begin_) {
+    ProcessFresh(std::string_view(fresh, n));
+  } else {
+    if (in_.size() - in_end_ < n) in_.resize(in_end_ + n + kMinReadRoom);
+    std::memcpy(in_.data() + in_end_, fresh, n);
+    in_end_ += n;
+    ProcessBuffered();
+  }
 }
 
 void Connection::ProcessFresh(std::string_view input) {
@@ -239,13 +244,11 @@ void Connection::Drive() {
       Close();
       return;
     }
-    WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
-    in_stalled_ = false;
     if (into_scratch) {
-      ProcessFresh(std::string_view(buffer, n));
+      Received(buffer, n);
     } else {
-      in_end_ += n;
-      ProcessBuffered();
+      in_end_ += n;  // read straight into in_
+      Received(nullptr, n);
     }
     // A read that did not fill the buffer drained the socket: answer, then wait for the
     // next edge instead of paying for a read that would only say EAGAIN. (The reactor is

@@ -53,6 +53,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   FlushResult Flush();
   // Hands buffered input to the session. Returns true if it consumed anything.
   bool ProcessBuffered();
+  // `n` bytes arrived, at `fresh` or (null) already appended to in_: count them and hand
+  // them to the session.
+  void Received(const char* fresh, size_t n);
   // Hands bytes just read (not yet in in_) to the session, keeping what it leaves.
   void ProcessFresh(std::string_view input);
   void KeepUnconsumed(std::string_view rest);
