@@ -45,16 +45,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   const rmc::config::ServerConfig& config = parsed->config;
-  rmc::ConfigureLogging(config.cache.logging, static_cast<int>(config.verbosity));
   rmc::platform::IgnoreBrokenPipes();
 
+  // Fork before any thread exists (the async logger has one).
   if (config.daemonize) {
     rmc::Status daemon = rmc::platform::Daemonize(config.verbosity > 0);
     if (!daemon.ok()) {
-      rmc::Log().error("cannot daemonize: {}", daemon.message());
+      std::fprintf(stderr, "rat_memcached: cannot daemonize: %s\n", daemon.message().c_str());
       return kSystemError;
     }
   }
+  rmc::ConfigureLogging(config.cache.logging, static_cast<int>(config.verbosity));
   // Every connection is a file descriptor; leave room for listeners, logs and the rest.
   const uint64_t wanted_files = uint64_t{config.max_connections} + 64;
   const uint64_t files = rmc::platform::RaiseOpenFileLimit(wanted_files);
