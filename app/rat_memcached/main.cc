@@ -89,7 +89,12 @@ int main(int argc, char** argv) {
   net_options.backlog = config.backlog;
   rmc::net::NetServer server(net_options, &factory);
 
+  // Signals are caught from here on; one arriving before run() stops it at once.
   asio::io_context main_context(1);
+  asio::signal_set signals(main_context, SIGINT, SIGTERM);
+  signals.async_wait([&main_context](const asio::error_code& ec, int) {
+    if (!ec) main_context.stop();
+  });
   context.set_network_stats([&server] { return server.Stats(); });
   context.set_shutdown_handler([&main_context](rmc::server::ShutdownMode) {
     asio::post(main_context, [&main_context] { main_context.stop(); });
@@ -113,10 +118,6 @@ int main(int argc, char** argv) {
     if (!written.ok()) rmc::Log().warn("{}", written.message());
   }
 
-  asio::signal_set signals(main_context, SIGINT, SIGTERM);
-  signals.async_wait([&main_context](const asio::error_code& ec, int) {
-    if (!ec) main_context.stop();
-  });
   rmc::Log().info("rat_memcached {} listening on {} ({} threads, {} MiB RAM, max item {} bytes)",
                   RMC_VERSION, DescribeListen(config), settings.threads,
                   config.cache.l1.max_memory >> 20, config.cache.max_item_size);

@@ -146,5 +146,14 @@ TEST(Toml, ErrorsNameTheKey) {
   }
 }
 
+// Regression: a directory given as --config was read as an empty file.
+TEST(Toml, ConfigFileMustBeARegularFile) {
+  ServerConfig config;
+  Status status = ApplyTomlFile("/tmp", &config);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("/tmp"), std::string::npos);
+  EXPECT_FALSE(ApplyTomlFile("/nonexistent.toml", &config).ok());
+}
+
 }  // namespace
 }  // namespace ratmemcache::config

@@ -2,6 +2,7 @@
 // [server] for what memcached sets with flags. Unknown sections and keys are errors, so a
 // typo never passes silently.
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -219,10 +220,18 @@ Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* c
 }
 
 Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::InvalidArgument(path + ": not a readable configuration file");
+  }
   std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::InvalidArgument(path + ": cannot read the configuration file");
   std::ostringstream text;
-  text << file.rdbuf();
+  if (!file || !(text << file.rdbuf()) || file.bad()) {
+    // An empty file is a valid (empty) configuration; anything unreadable is not.
+    if (std::filesystem::file_size(path, ec) != 0 || ec) {
+      return Status::InvalidArgument(path + ": cannot read the configuration file");
+    }
+  }
   return ApplyToml(text.str(), path, config);
 }
 

@@ -21,6 +21,13 @@ std::string Describe(const ListenAddress& address) {
 }  // namespace
 
 class NetServer::Impl {
+  // A listening socket and the timer that retries its accepts after an error.
+  struct Listener {
+    explicit Listener(asio::io_context& context) : acceptor(context), retry(context) {}
+    asio::ip::tcp::acceptor acceptor;
+    asio::steady_timer retry;
+  };
+
  public:
   Impl(const NetOptions& options, SessionFactory* factory)
       : options_(options), factory_(factory) {}
@@ -31,7 +38,7 @@ class NetServer::Impl {
     for (const ListenAddress& address : options_.listen) {
       Status bound = Bind(address);
       if (!bound.ok()) {
-        acceptors_.clear();
+        listeners_.clear();
         return bound;
       }
     }
@@ -39,7 +46,7 @@ class NetServer::Impl {
       workers_.push_back(std::make_unique<Worker>(i, factory_, &open_connections_));
     }
     for (auto& worker : workers_) worker->Start();
-    for (auto& acceptor : acceptors_) Accept(*acceptor);
+    for (auto& listener : listeners_) Accept(*listener);
     accept_thread_ = std::thread([this] { accept_context_.run(); });
     started_ = true;
     return Status::Ok();
@@ -47,9 +54,9 @@ class NetServer::Impl {
 
   std::vector<uint16_t> bound_ports() const {
     std::vector<uint16_t> ports;
-    for (const auto& acceptor : acceptors_) {
+    for (const auto& listener : listeners_) {
       asio::error_code ec;
-      ports.push_back(acceptor->local_endpoint(ec).port());
+      ports.push_back(listener->acceptor.local_endpoint(ec).port());
     }
     return ports;
   }
@@ -59,12 +66,12 @@ class NetServer::Impl {
     if (!started_ || stopped_) return;
     stopped_ = true;
     asio::post(accept_context_, [this] {
-      for (auto& acceptor : acceptors_) {
+      for (auto& listener : listeners_) {
         asio::error_code ec;
-        acceptor->close(ec);
+        listener->acceptor.close(ec);
+        listener->retry.cancel();
       }
       accept_work_.reset();
-      retry_timer_.cancel();
     });
     if (accept_thread_.joinable()) accept_thread_.join();
     for (auto& worker : workers_) {
@@ -80,7 +87,7 @@ class NetServer::Impl {
     stats.total_connections = total_connections_.load(std::memory_order_relaxed);
     stats.rejected_connections = rejected_connections_.load(std::memory_order_relaxed);
     stats.connection_structures = stats.curr_connections;
-    stats.listeners = acceptors_.size();
+    stats.listeners = listeners_.size();
     for (const auto& worker : workers_) {
       stats.bytes_read += worker->counters().bytes_read.load(std::memory_order_relaxed);
       stats.bytes_written += worker->counters().bytes_written.load(std::memory_order_relaxed);
@@ -89,44 +96,48 @@ class NetServer::Impl {
   }
 
  private:
+  // Binds every address `address` resolves to (as memcached does with getaddrinfo).
   Status Bind(const ListenAddress& address) {
     asio::error_code ec;
     asio::ip::tcp::resolver resolver(accept_context_);
-    auto results = resolver.resolve(address.host.empty() ? "0.0.0.0" : address.host,
-                                    std::to_string(address.port),
-                                    asio::ip::tcp::resolver::passive, ec);
+    auto results = resolver.resolve(
+        address.host.empty() ? "0.0.0.0" : address.host, std::to_string(address.port),
+        asio::ip::tcp::resolver::passive | asio::ip::tcp::resolver::address_configured, ec);
     if (ec) {
       return Status::IoError("failed to listen on " + Describe(address) + ": " + ec.message());
     }
-    for (const auto& entry : results) {
-      auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(accept_context_);
-      const asio::ip::tcp::endpoint endpoint = entry.endpoint();
-      acceptor->open(endpoint.protocol(), ec);
-      if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-      if (!ec) acceptor->bind(endpoint, ec);
-      if (!ec) acceptor->listen(options_.backlog, ec);
-      if (ec) {
-        return Status::IoError("failed to listen on " + Describe(address) + ": " + ec.message());
-      }
-      acceptors_.push_back(std::move(acceptor));
-      return Status::Ok();  // the first address the name resolves to
+    if (results.empty()) {
+      return Status::IoError("failed to listen on " + Describe(address) + ": no address");
     }
-    return Status::IoError("failed to listen on " + Describe(address) + ": no address");
+    for (const auto& entry : results) {
+      auto listener = std::make_unique<Listener>(accept_context_);
+      asio::ip::tcp::acceptor& acceptor = listener->acceptor;
+      const asio::ip::tcp::endpoint endpoint = entry.endpoint();
+      acceptor.open(endpoint.protocol(), ec);
+      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec && endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+      if (!ec) acceptor.bind(endpoint, ec);
+      if (!ec) acceptor.listen(options_.backlog, ec);
+      if (ec) {
+        return Status::IoError("failed to listen on " + Describe(address) + " (" +
+                               endpoint.address().to_string() + "): " + ec.message());
+      }
+      listeners_.push_back(std::move(listener));
+    }
+    return Status::Ok();
   }
 
-  void Accept(asio::ip::tcp::acceptor& acceptor) {
+  void Accept(Listener& listener) {
     Worker& worker = *workers_[next_worker_++ % workers_.size()];
-    acceptor.async_accept(worker.context(), [this, &acceptor, &worker](
-                                                const asio::error_code& ec,
-                                                Socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    listener.acceptor.async_accept(worker.context(), [this, &listener, &worker](
+                                                         const asio::error_code& ec, Socket socket) {
+      if (ec == asio::error::operation_aborted || !listener.acceptor.is_open()) return;
       if (ec) {
         // Out of file descriptors or a transient error: try again shortly instead of
-        // spinning.
-        retry_timer_.expires_after(std::chrono::milliseconds(10));
-        retry_timer_.async_wait([this, &acceptor](const asio::error_code& timer_ec) {
-          if (!timer_ec && acceptor.is_open()) Accept(acceptor);
+        // spinning. Each listener has its own timer, so one cannot cancel another's retry.
+        listener.retry.expires_after(std::chrono::milliseconds(10));
+        listener.retry.async_wait([this, &listener](const asio::error_code& timer_ec) {
+          if (!timer_ec && listener.acceptor.is_open()) Accept(listener);
         });
         return;
       }
@@ -142,7 +153,7 @@ class NetServer::Impl {
           worker.Adopt(std::move(socket));
         });
       }
-      Accept(acceptor);
+      Accept(listener);
     });
   }
 
@@ -151,8 +162,7 @@ class NetServer::Impl {
   asio::io_context accept_context_{1};
   asio::executor_work_guard<asio::io_context::executor_type> accept_work_{
       asio::make_work_guard(accept_context_)};
-  asio::steady_timer retry_timer_{accept_context_};
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::thread accept_thread_;
   size_t next_worker_ = 0;

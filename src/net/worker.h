@@ -57,10 +57,12 @@ class Worker {
   unsigned index_;
   SessionFactory* factory_;
   std::atomic<uint64_t>* open_connections_;
+  // Declared before the io_context so that it outlives any handler the context still
+  // holds at destruction (a connection gives its blocks back when destroyed).
+  BlockPool block_pool_;
   asio::io_context context_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
-  BlockPool block_pool_;
   std::unique_ptr<char[]> scratch_;
   Connection* connections_ = nullptr;  // intrusive list of open connections
   size_t connection_count_ = 0;

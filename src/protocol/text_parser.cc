@@ -1,5 +1,7 @@
 #include "protocol/text_parser.h"
 
+#include <algorithm>
+
 #include "common/decimal.h"
 #include "protocol/text_replies.h"
 
@@ -111,8 +113,10 @@ ParseResult ParseDelete(const Words& words, size_t consumed, TextRequest* reques
   const size_t n = words.ntokens();
   if (n < 3 || n > 5) return Reply(consumed, reply::kError);
   request->command = TextCommand::kDelete;
-  request->noreply = NoreplyMaybe(words);
+  // As memcached, "noreply" is looked for only after the key ("delete noreply" deletes
+  // the key "noreply").
   if (n > 3) {
+    request->noreply = NoreplyMaybe(words);
     const bool hold_is_zero = words.word[2] == "0";
     const bool valid = (n == 4 && (hold_is_zero || request->noreply)) ||
                        (n == 5 && hold_is_zero && request->noreply);
@@ -221,8 +225,8 @@ bool KeyList::Next(std::string_view* key) {
   return true;
 }
 
-ParseResult ParseTextCommand(std::string_view input, TextRequest* request) {
-  const size_t newline = input.find('\n');
+ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_t search_from) {
+  const size_t newline = input.find('\n', std::min(search_from, input.size()));
   if (newline == std::string_view::npos) {
     if (input.size() <= kMaxCommandLine) return ParseResult{ParseStatus::kNeedMore, 0, {}};
     if (!StartsWithRetrieval(input)) return ParseResult{ParseStatus::kClose, 0, {}};

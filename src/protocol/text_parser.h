@@ -34,11 +34,14 @@ struct ParseResult {
 inline constexpr size_t kMaxCommandLine = 2048;
 // Longest get/gets line we buffer (memcached has no bound but memory); beyond it the
 // connection is closed with "SERVER_ERROR out of memory reading request".
-inline constexpr size_t kMaxRetrievalLine = 64u << 20;
+inline constexpr size_t kMaxRetrievalLine = 16u << 20;
 // Longest key.
 inline constexpr size_t kMaxKey = 250;
 
-// Parses the first command line of `input`.
-ParseResult ParseTextCommand(std::string_view input, TextRequest* request);
+// Parses the first command line of `input`. `search_from` says how many leading bytes are
+// already known to hold no "\n" (from an earlier kNeedMore on the same line), so that a
+// long line arriving in pieces is scanned once, not once per piece.
+ParseResult ParseTextCommand(std::string_view input, TextRequest* request,
+                             size_t search_from = 0);
 
 }  // namespace ratmemcache::protocol

@@ -72,6 +72,18 @@ TEST(TextParser, IncompleteAndOverlongLines) {
   EXPECT_EQ(ReplyTo(std::string(3000, 'x') + "\r\n"), "ERROR\r\n");
 }
 
+TEST(TextParser, SearchFromSkipsWhatWasScanned) {
+  TextRequest request;
+  std::string line = "get";
+  for (int i = 0; i < 1000; ++i) line += " key" + std::to_string(i);
+  line += "\r\n";
+  EXPECT_EQ(ParseTextCommand(std::string_view(line).substr(0, 3000), &request).status,
+            ParseStatus::kNeedMore);
+  ParseResult result = ParseTextCommand(line, &request, 3000);
+  EXPECT_EQ(result.status, ParseStatus::kRequest);
+  EXPECT_EQ(result.consumed, line.size());
+}
+
 TEST(TextParser, HttpRequestsCloseSilently) {
   TextRequest request;
   EXPECT_EQ(Parse("GET / HTTP/1.0\r\n", &request).status, ParseStatus::kClose);
@@ -145,6 +157,10 @@ TEST(TextParser, DeleteForms) {
   EXPECT_EQ(ReplyTo("delete k noreply 0\r\n"), usage);
   EXPECT_EQ(ReplyTo("delete k 5 noreply\r\n"), "");
   EXPECT_EQ(ReplyTo("delete\r\n"), "ERROR\r\n");
+  // Regression: "noreply" right after "delete" is the key, as in memcached.
+  TextRequest key_named_noreply = Ok("delete noreply\r\n");
+  EXPECT_EQ(key_named_noreply.key, "noreply");
+  EXPECT_FALSE(key_named_noreply.noreply);
   EXPECT_EQ(ReplyTo("delete a b c d e\r\n"), "ERROR\r\n");
 }
 

@@ -58,6 +58,13 @@ inline size_t ItemFootprint(const Item* item) {
   return ItemFootprint(item->key_len, item->value_len);
 }
 
+// memcached's own measure of an item's size, which its -I limit is compared with: a
+// 48-byte header, the CAS field, the key and its terminator, 4 bytes of flags when
+// non-zero, and the value with its "\r\n". Using it makes "too large" byte-exact.
+inline size_t MemcachedItemSize(size_t key_len, size_t value_len, uint32_t flags) {
+  return 48 + 8 + key_len + 1 + (flags != 0 ? 4 : 0) + value_len + 2;
+}
+
 inline void RetainItem(Item* item) { item->refs.fetch_add(1, std::memory_order_relaxed); }
 
 // Drops one reference; frees the item when it was the last.

@@ -1,5 +1,6 @@
 #include "ram/item_table.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/hash.h"
@@ -7,8 +8,8 @@
 namespace ratmemcache::ram {
 
 ItemTable::ItemTable(size_t initial_capacity)
-    : slots_(new uint64_t[initial_capacity < 4 ? 4 : initial_capacity]()),
-      capacity_(initial_capacity < 4 ? 4 : initial_capacity) {}
+    : slots_(new uint64_t[std::max(initial_capacity, kMinCapacity)]()),
+      capacity_(std::max(initial_capacity, kMinCapacity)) {}
 
 uint64_t ItemTable::Pack(Item* item, uint64_t hash) {
   auto bits = reinterpret_cast<uint64_t>(item);
@@ -51,6 +52,12 @@ void ItemTable::Erase(const Item* item, uint64_t hash) {
   size_t hole = SlotOf(item, hash);
   slots_[hole] = 0;
   --size_;
+  // Below 20% full, halve: tables shrink with the cache (their bytes count against the
+  // memory limit), and the gap to the 80% growth point keeps resizes amortised O(1).
+  if (capacity_ > kMinCapacity && size_ * 5 < capacity_) {
+    Rehash(std::max(kMinCapacity, capacity_ / 2));
+    return;
+  }
   // Backward-shift: move up every later entry of the run whose home does not lie
   // cyclically in (hole, its position], so that no lookup meets the hole early.
   for (size_t i = Next(hole);; i = Next(i)) {
@@ -67,11 +74,15 @@ void ItemTable::Erase(const Item* item, uint64_t hash) {
 }
 
 void ItemTable::Grow() {
-  std::unique_ptr<uint64_t[]> old = std::move(slots_);
-  const size_t old_capacity = capacity_;
   // Growing by half (fastrange needs no power of two) keeps the average load near 2/3
   // instead of 1/2: about 12 bytes of slots per item instead of 16.
-  capacity_ += capacity_ / 2;
+  Rehash(capacity_ + capacity_ / 2);
+}
+
+void ItemTable::Rehash(size_t capacity) {
+  std::unique_ptr<uint64_t[]> old = std::move(slots_);
+  const size_t old_capacity = capacity_;
+  capacity_ = capacity;
   slots_.reset(new uint64_t[capacity_]());
   for (size_t j = 0; j < old_capacity; ++j) {
     if (old[j] == 0) continue;

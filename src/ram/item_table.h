@@ -4,7 +4,7 @@
 // slot is one 64-bit word holding the item pointer and a 16-bit tag of the key's hash in
 // the pointer's unused top bits, so a probe compares keys only when the tags match and the
 // items need no chain pointer. Deletion shifts later entries back (no tombstones). Grows
-// by half at 80% load.
+// by half at 80% load; halves below 20%.
 //
 // Not thread-safe: the owning stripe's lock guards every call. Does not own the items.
 
@@ -19,7 +19,9 @@ namespace ratmemcache::ram {
 
 class ItemTable {
  public:
-  explicit ItemTable(size_t initial_capacity = 16);
+  static constexpr size_t kMinCapacity = 16;
+
+  explicit ItemTable(size_t initial_capacity = kMinCapacity);
 
   // The item stored under `key`, or nullptr. `hash` must be HashKey(key).
   Item* Find(std::string_view key, uint64_t hash) const;
@@ -27,7 +29,7 @@ class ItemTable {
   void Insert(Item* item, uint64_t hash);
   // Puts `new_item` in the slot of `old_item`. REQUIRES: same key, old_item present.
   void Replace(const Item* old_item, Item* new_item, uint64_t hash);
-  // Removes `item`. REQUIRES: present.
+  // Removes `item`. REQUIRES: present. May shrink the table (slot indices change).
   void Erase(const Item* item, uint64_t hash);
 
   size_t size() const { return size_; }
@@ -49,6 +51,7 @@ class ItemTable {
   size_t Next(size_t i) const { return i + 1 == capacity_ ? 0 : i + 1; }
   size_t SlotOf(const Item* item, uint64_t hash) const;
   void Grow();
+  void Rehash(size_t capacity);
 
   std::unique_ptr<uint64_t[]> slots_;
   size_t capacity_;

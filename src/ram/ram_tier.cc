@@ -45,6 +45,7 @@ constexpr StatusCode kChanged = StatusCode::kInternal;
 RamTier::RamTier(const RamTierOptions& options, const ExpiryClock* clock)
     : clock_(clock),
       max_entries_(options.max_entries),
+      max_item_size_(options.max_item_size),
       eviction_(options.eviction),
       limit_(options.max_memory) {
   uint32_t count = 1;
@@ -71,17 +72,11 @@ RamTier::Liveness RamTier::Check(const Item* item, uint32_t now) const {
   if (ExpiryClock::IsExpired(item->expires_at.load(std::memory_order_relaxed), now)) {
     return Liveness::kExpired;
   }
-  const uint32_t deadline = flush_deadline_.load(std::memory_order_acquire);
-  if (deadline == 0 || deadline > now) return Liveness::kLive;
-  // The first look after the deadline fixes the boundary: everything stored so far is
-  // older than the deadline, everything stored from now on is newer.
-  uint64_t boundary = flush_cas_.load(std::memory_order_acquire);
-  if (boundary == 0) {
-    const uint64_t next = next_cas_.load(std::memory_order_relaxed) + 1;
-    flush_cas_.compare_exchange_strong(boundary, next, std::memory_order_acq_rel);
-    if (boundary == 0) boundary = next;
-  }
-  return item->cas < boundary ? Liveness::kFlushed : Liveness::kLive;
+  const uint32_t deadline = flush_deadline_.load(std::memory_order_relaxed);
+  // memcached's item_is_flushed(): once the deadline has come, items last stored or read
+  // at or before it are gone.
+  if (deadline != 0 && deadline <= now && item->last_access <= deadline) return Liveness::kFlushed;
+  return Liveness::kLive;
 }
 
 Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uint32_t now,
@@ -99,7 +94,7 @@ Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uin
   return nullptr;
 }
 
-void RamTier::AccountTableGrowth(Stripe& stripe, size_t bytes_before) {
+void RamTier::AccountTableResize(Stripe& stripe, size_t bytes_before) {
   const size_t bytes_after = stripe.table.bytes();
   if (bytes_after != bytes_before) {
     used_.fetch_add(static_cast<int64_t>(bytes_after) - static_cast<int64_t>(bytes_before),
@@ -110,7 +105,7 @@ void RamTier::AccountTableGrowth(Stripe& stripe, size_t bytes_before) {
 void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
   const size_t table_bytes = stripe.table.bytes();
   stripe.table.Insert(item, hash);
-  AccountTableGrowth(stripe, table_bytes);
+  AccountTableResize(stripe, table_bytes);
   item->state = kItemLinked;
   stripe.policy->OnInsert(item);
   const size_t footprint = ItemFootprint(item);
@@ -121,7 +116,9 @@ void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
 }
 
 void RamTier::Unlink(Stripe& stripe, Item* item, uint64_t hash) {
+  const size_t table_bytes = stripe.table.bytes();
   stripe.table.Erase(item, hash);
+  AccountTableResize(stripe, table_bytes);
   stripe.policy->OnRemove(item);
   item->state &= static_cast<uint8_t>(~kItemLinked);
   const size_t footprint = ItemFootprint(item);
@@ -228,9 +225,10 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
 
       extra_bytes = footprint - (old != nullptr ? static_cast<int64_t>(ItemFootprint(old)) : 0);
       extra_entries = old != nullptr ? 0 : 1;
-      // After two rounds of eviction lost to concurrent writers, store anyway and repair
-      // the overshoot afterwards rather than spin.
-      if (attempt >= 2 || Fits(extra_bytes, extra_entries)) {
+      // Store now when it fits. A read-modify-write (exact) stores at once too: evicting
+      // first could pick the very item it replaces. After two rounds of eviction lost to
+      // concurrent writers, store anyway as well. The overshoot is evicted afterwards.
+      if (expect.exact != nullptr || attempt >= 2 || Fits(extra_bytes, extra_entries)) {
         if (old != nullptr) {
           Unlink(stripe, old, hash);
           release.Add(old);
@@ -240,7 +238,7 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
         Link(stripe, item, hash);
         const uint64_t cas = item->cas;
         lock.unlock();
-        if (attempt >= 2) EvictFor(0, 0);
+        if (!Fits(0, 0)) EvictFor(0, 0);
         return cas;
       }
     }
@@ -277,10 +275,14 @@ Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data) {
       return Status::NotStored();
     }
     const size_t total = size_t{old->value_len} + data->value_len;
-    Item* combined = total > UINT32_MAX
-                         ? nullptr
-                         : AllocateItem(data->key(), static_cast<uint32_t>(total), old->flags,
-                                        old->expires_at.load(std::memory_order_relaxed));
+    if (MemcachedItemSize(data->key_len, total, old->flags) > max_item_size_) {
+      // As memcached: the combined item cannot be allocated, so nothing is stored.
+      ReleaseItem(old);
+      ReleaseItem(data);
+      return Status::NotStored();
+    }
+    Item* combined = AllocateItem(data->key(), static_cast<uint32_t>(total), old->flags,
+                                  old->expires_at.load(std::memory_order_relaxed));
     if (combined == nullptr) {
       ReleaseItem(old);
       ReleaseItem(data);
@@ -453,7 +455,7 @@ void RamTier::FlushAll() {
       }
       const size_t table_bytes = stripe.table.bytes();
       stripe.table = ItemTable();
-      AccountTableGrowth(stripe, table_bytes);
+      AccountTableResize(stripe, table_bytes);
     }
     for (Item* item : dropped) ReleaseItem(item);
   }
@@ -461,9 +463,7 @@ void RamTier::FlushAll() {
 
 void RamTier::SetFlushDeadline(uint32_t deadline) {
   if (deadline != 0 && deadline <= clock_->Now()) NextCas();  // as FlushAll()
-  flush_deadline_.store(0, std::memory_order_release);
-  flush_cas_.store(0, std::memory_order_release);
-  flush_deadline_.store(deadline, std::memory_order_release);
+  flush_deadline_.store(deadline, std::memory_order_relaxed);
 }
 
 size_t RamTier::ReclaimExpired() {
@@ -475,17 +475,15 @@ size_t RamTier::ReclaimExpired() {
     {
       std::lock_guard lock(stripe.mu);
       const uint32_t now = clock_->Now();
-      for (size_t i = 0; i < stripe.table.capacity();) {
+      // Collect first: unlinking may shrink the table under the walk.
+      for (size_t i = 0; i < stripe.table.capacity(); ++i) {
         Item* item = stripe.table.SlotItem(i);
-        if (item == nullptr || Check(item, now) == Liveness::kLive) {
-          ++i;
-          continue;
-        }
+        if (item != nullptr && Check(item, now) != Liveness::kLive) dead.push_back(item);
+      }
+      for (Item* item : dead) {
         ++stripe.counters.reclaimed;
         if ((item->state & kItemFetched) == 0) ++stripe.counters.expired_unfetched;
         Unlink(stripe, item, HashKey(item->key()));
-        dead.push_back(item);
-        // Erasing may shift a later entry into slot i: look at the same slot again.
       }
     }
     for (Item* item : dead) ReleaseItem(item);

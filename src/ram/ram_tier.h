@@ -31,6 +31,8 @@ struct RamTierOptions {
   uint64_t max_entries = 0;           // 0 = unbounded
   EvictionStrategy eviction = EvictionStrategy::kLru;
   uint32_t stripes = 64;              // power of two
+  // Largest item by MemcachedItemSize(); append and prepend may not grow past it.
+  uint64_t max_item_size = 1ull << 20;
 };
 
 // Counters of the tier; see CacheStats for their meaning.
@@ -84,8 +86,9 @@ class RamTier {
 
   // Drops every item now.
   void FlushAll();
-  // From clock time `deadline` on, every item stored before the deadline arrived counts
-  // as gone (memcached's delayed flush_all); items stored later live. 0 cancels.
+  // From clock time `deadline` on, every item last stored or read at or before
+  // `deadline` counts as gone (memcached's delayed flush_all, to the second); items stored
+  // later live. 0 cancels.
   void SetFlushDeadline(uint32_t deadline);
 
   // Unlinks expired and flushed items from every stripe; returns how many.
@@ -132,7 +135,8 @@ class RamTier {
   void Link(Stripe& stripe, Item* item, uint64_t hash);
   // Removes `item` from the stripe; the table's reference passes to the caller.
   void Unlink(Stripe& stripe, Item* item, uint64_t hash);
-  void AccountTableGrowth(Stripe& stripe, size_t bytes_before);
+  // Charges or credits the change of the stripe's table size since `bytes_before`.
+  void AccountTableResize(Stripe& stripe, size_t bytes_before);
   bool Fits(int64_t extra_bytes, int64_t extra_entries) const;
   // Evicts until `extra_bytes`/`extra_entries` more would fit. False when nothing is left.
   bool EvictFor(int64_t extra_bytes, int64_t extra_entries);
@@ -144,6 +148,7 @@ class RamTier {
 
   const ExpiryClock* clock_;
   const uint64_t max_entries_;
+  const uint64_t max_item_size_;
   const EvictionStrategy eviction_;
   std::vector<std::unique_ptr<Stripe>> stripes_;
   uint64_t stripe_mask_;
@@ -153,9 +158,6 @@ class RamTier {
   std::atomic<uint64_t> next_cas_{0};
   std::atomic<uint32_t> evict_cursor_{0};
   std::atomic<uint32_t> flush_deadline_{0};
-  // CAS uniques below this were stored before the flush deadline arrived; 0 until the
-  // first lookup after the deadline fixes it.
-  mutable std::atomic<uint64_t> flush_cas_{0};
 };
 
 }  // namespace ratmemcache::ram

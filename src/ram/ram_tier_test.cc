@@ -157,9 +157,73 @@ TEST_F(RamTierTest, FlushAllAndDelayedFlush) {
   EXPECT_EQ(Value("old"), "v");
   clock_.TEST_Advance(5);
   EXPECT_EQ(Value("old"), "<miss>");
+  // As memcached (to the second): stores in the deadline's own second go too.
+  ASSERT_TRUE(Put(StoreMode::kSet, "same_second", "v").ok());
+  EXPECT_EQ(Value("same_second"), "<miss>");
+  clock_.TEST_Advance(1);
   ASSERT_TRUE(Put(StoreMode::kSet, "late", "v").ok());
   clock_.TEST_Advance(1);
   EXPECT_EQ(Value("late"), "v") << "items stored after the deadline survive";
+}
+
+// Regression: stores made after a delayed flush's deadline had passed, into a cache that
+// nobody had looked up since, were taken for flushed (a CAS watermark was fixed late).
+TEST_F(RamTierTest, StoresAfterAPassedFlushDeadlineLive) {
+  tier_->SetFlushDeadline(clock_.Now() + 1);
+  clock_.TEST_Advance(3);
+  ASSERT_TRUE(Put(StoreMode::kSet, "later", "v").ok());
+  EXPECT_EQ(Value("later"), "v");
+}
+
+// Regression: the hash tables' bytes count against the limit and never shrank, so a limit
+// lowered below them evicted everything and then refused every store.
+TEST_F(RamTierTest, TablesShrinkSoALoweredLimitStillStores) {
+  RamTierOptions options;
+  options.stripes = 4;
+  options.max_memory = 256 << 20;
+  Make(options);
+  for (int i = 0; i < 300000; ++i) ASSERT_TRUE(Put(StoreMode::kSet, std::to_string(i), "v").ok());
+  const uint64_t big_tables = tier_->Stats().hash_bytes;
+  ASSERT_GT(big_tables, 2u << 20);
+  ASSERT_TRUE(tier_->SetMemoryLimit(2 << 20).ok());
+  EXPECT_GT(tier_->Size(), 0u);
+  EXPECT_LT(tier_->Stats().hash_bytes, big_tables / 4);
+  EXPECT_TRUE(Put(StoreMode::kSet, "after", "v").ok());
+  EXPECT_EQ(Value("after"), "v");
+  for (int i = 0; i < 300000; ++i) tier_->Delete(std::to_string(i)).IgnoreError();
+  EXPECT_LE(tier_->Stats().hash_bytes, 4u * 16 * 8 * 2);
+}
+
+// Regression: in a full cache, incr/append could evict the very item they were replacing
+// and then answer NotFound/NotStored, losing the value.
+TEST_F(RamTierTest, ReadModifyWriteInAFullCacheKeepsItsTarget) {
+  // One stripe whose limit holds exactly three such items; the target is the LRU tail.
+  RamTierOptions options;
+  options.stripes = 1;
+  options.max_memory = ItemTable().bytes() + 3 * ItemFootprint(3, 5);
+  Make(options);
+  ASSERT_TRUE(Put(StoreMode::kSet, "ctr", "99999").ok());
+  ASSERT_TRUE(Put(StoreMode::kSet, "aaa", "11111").ok());
+  ASSERT_TRUE(Put(StoreMode::kSet, "bbb", "22222").ok());
+  ASSERT_EQ(tier_->Stats().evictions, 0u);
+  Result<uint64_t> grown = tier_->ApplyDelta("ctr", true, 1);  // needs a larger item
+  ASSERT_TRUE(grown.ok()) << grown.status().ToString();
+  EXPECT_EQ(Value("ctr"), "100000");
+  EXPECT_EQ(Value("aaa"), "<miss>") << "the next least recently used item made room";
+
+  ASSERT_TRUE(Put(StoreMode::kSet, "log", "x").ok());
+  ASSERT_TRUE(Put(StoreMode::kAppend, "log", "yy").ok());
+  EXPECT_EQ(Value("log"), "xyy");
+}
+
+TEST_F(RamTierTest, AppendMayNotGrowPastTheMaxItemSize) {
+  RamTierOptions options;
+  options.max_item_size = 1024;
+  Make(options);
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", std::string(900, 'a')).ok());
+  EXPECT_EQ(Put(StoreMode::kAppend, "k", std::string(100, 'b')).code(), StatusCode::kNotStored);
+  EXPECT_EQ(Value("k"), std::string(900, 'a'));
+  EXPECT_TRUE(Put(StoreMode::kAppend, "k", std::string(10, 'b')).ok());
 }
 
 TEST_F(RamTierTest, EvictsInLruOrderWithinMemoryLimit) {

@@ -97,8 +97,12 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
     }
     if (rest.empty() || out.pending_bytes() >= kOutputHighWater) break;
     TextRequest request;
-    const ParseResult result = protocol::ParseTextCommand(rest, &request);
-    if (result.status == ParseStatus::kNeedMore) break;
+    const ParseResult result = protocol::ParseTextCommand(rest, &request, scanned_);
+    if (result.status == ParseStatus::kNeedMore) {
+      scanned_ = rest.size();
+      break;
+    }
+    scanned_ = 0;
     if (context_->verbosity() >= 2) LogCommand(rest.substr(0, result.consumed));
     pos += result.consumed;
     switch (result.status) {

@@ -57,6 +57,9 @@ class TextSession final : public Session {
   State state_ = State::kCommand;
   bool close_ = false;
   bool noreply_ = false;  // of the command being served
+  // Bytes at the start of the unconsumed input known to hold no newline (an incomplete
+  // command line is offered again, longer, with each read).
+  size_t scanned_ = 0;
 
   // The storage command whose data block is being read (kValue).
   WritableItem item_;

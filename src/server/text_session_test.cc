@@ -197,6 +197,13 @@ TEST_F(TextSessionTest, StatsCountKeysAndOutcomes) {
   EXPECT_EQ(context_->Stats().cmd_get, 0u);
 }
 
+TEST_F(TextSessionTest, LongGetLineArrivingInPieces) {
+  std::string line = "get";
+  for (int i = 0; i < 3000; ++i) line += " key" + std::to_string(i);
+  EXPECT_EQ(Converse("set key2999 0 0 1\r\nz\r\n" + line + "\r\n", 100),
+            "STORED\r\nVALUE key2999 0 1\r\nz\r\nEND\r\n");
+}
+
 TEST_F(TextSessionTest, LargeValuesAreSentFromCacheMemory) {
   const std::string value(100000, 'v');
   EXPECT_EQ(Converse("set k 0 0 100000\r\n" + value + "\r\nget k k\r\n", 10000),

@@ -37,6 +37,9 @@ Status ValidateOptions(const CacheOptions& options) {
   if (options.l1.max_memory < kMiB) {
     return Status::InvalidArgument("l1.max_memory must be at least 1 MiB (1048576 bytes)");
   }
+  if (options.l1.max_memory > (1ull << 50)) {
+    return Status::InvalidArgument("l1.max_memory must be at most 1 PiB");
+  }
   if (options.max_item_size < 1024) {
     return Status::InvalidArgument("max_item_size must be at least 1 KiB (1024 bytes)");
   }
@@ -52,6 +55,11 @@ Status ValidateOptions(const CacheOptions& options) {
   const uint32_t stripes = options.performance.lock_stripes;
   if (stripes != 0 && ((stripes & (stripes - 1)) != 0 || stripes > 65536)) {
     return Status::InvalidArgument("performance.lock_stripes must be 0 or a power of two up to 65536");
+  }
+  // Each stripe's empty hash table counts against the memory limit; keep that small.
+  if (uint64_t{stripes} * 16 * sizeof(uint64_t) * 8 > options.l1.max_memory) {
+    return Status::InvalidArgument("performance.lock_stripes: " + std::to_string(stripes) +
+                                   " stripes are too many for l1.max_memory");
   }
   if (options.performance.worker_threads == 0 || options.performance.worker_threads > 1024) {
     return Status::InvalidArgument("performance.worker_threads must be between 1 and 1024");

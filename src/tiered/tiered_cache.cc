@@ -21,14 +21,11 @@ ram::RamTierOptions RamOptions(const CacheOptions& options) {
   ram.max_entries = options.l1.max_entries;
   ram.eviction = options.l1.eviction_strategy;
   ram.stripes = StripeCount(options.performance);
+  ram.max_item_size = options.max_item_size;
   return ram;
 }
 
 }  // namespace
-
-size_t MemcachedItemSize(size_t key_len, size_t value_len, uint32_t flags) {
-  return 48 + 8 + key_len + 1 + (flags != 0 ? 4 : 0) + value_len + 2;
-}
 
 TieredCache::TieredCache(const CacheOptions& options)
     : options_(options), ram_(RamOptions(options), &clock_) {
@@ -69,7 +66,7 @@ Result<WritableItem> TieredCache::Allocate(std::string_view key, size_t value_si
   if (key.empty() || key.size() > kMaxKeyLength) {
     return Status::InvalidArgument("key must be 1 to 250 bytes");
   }
-  if (MemcachedItemSize(key.size(), value_size, options.flags) > options_.max_item_size) {
+  if (ram::MemcachedItemSize(key.size(), value_size, options.flags) > options_.max_item_size) {
     return Status::TooLarge();
   }
   return ram_.Allocate(key, value_size, options.flags, ExpiresAt(options.exptime));

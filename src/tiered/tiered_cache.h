@@ -67,9 +67,4 @@ class TieredCache final : public Cache {
   std::thread maintenance_thread_;
 };
 
-// memcached's own measure of an item's size, compared against -I: its 48-byte header, the
-// CAS field, the key and its terminator, 4 bytes of flags when non-zero, and the value
-// with its "\r\n". Using the same measure makes the "too large" boundary byte-exact.
-size_t MemcachedItemSize(size_t key_len, size_t value_len, uint32_t flags);
-
 }  // namespace ratmemcache::tiered

@@ -27,6 +27,15 @@ TEST(CacheBuilder, ValidatesAndNamesTheOption) {
   options = CacheOptions();
   options.performance.lock_stripes = 3;
   EXPECT_FALSE(CacheBuilder().options(options).Build().ok());
+  options = CacheOptions();
+  options.l1.max_memory = 1ull << 62;
+  EXPECT_NE(CacheBuilder().options(options).Build().status().message().find("at most 1 PiB"),
+            std::string::npos);
+  options = CacheOptions();
+  options.l1.max_memory = 2 << 20;
+  options.performance.lock_stripes = 65536;
+  EXPECT_NE(CacheBuilder().options(options).Build().status().message().find("too many"),
+            std::string::npos);
   EXPECT_TRUE(CacheBuilder().l1(L1Options{}).ttl(TtlOptions{}).Build().ok());
 }
 

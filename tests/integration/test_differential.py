@@ -51,6 +51,7 @@ CASES = {
     "bget": storage(b"set", b"a", b"1") + b"bget a\r\n",
     # Delete.
     "delete": storage(b"set", b"a", b"1") + b"delete a\r\ndelete a\r\nget a\r\n",
+    "delete_key_named_noreply": storage(b"set", b"noreply", b"1") + b"delete noreply\r\ndelete noreply\r\n",
     "delete_forms": storage(b"set", b"a", b"1") + b"delete a 0\r\ndelete a noreply\r\ndelete a 0 noreply\r\n"
     b"delete a 5\r\ndelete a 00\r\ndelete a 0 0\r\ndelete a noreply 0\r\ndelete a 5 noreply\r\ndelete\r\ndelete a b c d e\r\n",
     # incr / decr.
@@ -77,6 +78,7 @@ CASES = {
     "flush_all_forms": b"flush_all noreply\r\nflush_all 0\r\nflush_all 0 noreply\r\nflush_all 10 xyz\r\n"
     b"flush_all noreply 10\r\nflush_all -1\r\nflush_all 1 2 3\r\nflush_all abc\r\n",
     "flush_all_delayed": storage(b"set", b"a", b"1") + b"flush_all 100\r\nget a\r\n",
+    "flush_all_1_same_second": b"flush_all 1\r\nset d 0 0 1\r\n1\r\ngets d\r\n",
     # Other commands.
     "version_args": b"version foo bar\r\nversion noreply\r\n",
     "verbosity": b"verbosity 1\r\nverbosity 0\r\nverbosity 5\r\nverbosity 1 2\r\nverbosity noreply\r\n"
