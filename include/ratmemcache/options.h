@@ -35,6 +35,38 @@ struct L1Options {
   EvictionStrategy eviction_strategy = EvictionStrategy::kLru;
 };
 
+// The persistent tier (L2): a RocksDB database in `data_dir` that holds what RAM cannot
+// and survives restarts. (Being wired into the cache: see issue #3.)
+struct L2Options {
+  // Off by default in the library.
+  bool enable_l2_cache = false;
+  // Where the database lives. Default "./rat_memcache_data".
+  std::string data_dir = "./rat_memcache_data";
+  // Start empty, deleting what an earlier run left. Default false.
+  bool clear_on_startup = false;
+  // Upper bound on the database's size on disk (SST files and memtables), in bytes; when
+  // it is exceeded, the oldest writes are dropped first. Default 1 GiB; minimum 1 MiB.
+  uint64_t max_disk_size = 1ull << 30;
+  // RocksDB memtable size, bytes. Default 64 MiB.
+  uint64_t write_buffer_size = 64ull << 20;
+  // RocksDB memtables kept before writes stall. Default 3; at least 2.
+  uint32_t max_write_buffer_number = 3;
+  // RocksDB block cache, bytes. Default 32 MiB; 0 disables it.
+  uint64_t block_cache_size = 32ull << 20;
+  // Compress RocksDB blocks. Default true.
+  bool enable_compression = true;
+  // "lz4" (default) or "zstd".
+  std::string compression = "lz4";
+  // 0 (default): the algorithm's default. lz4: 1..12 selects LZ4HC at that level
+  // (smaller, slower to write); zstd: 1..19.
+  int32_t compression_level = 0;
+  // RocksDB background threads for flushes and compactions. Default 2.
+  uint32_t background_threads = 2;
+  // fsync every write batch (no write is lost on power failure; slower). Default false:
+  // the operating system writes in its own time, and a crash of the process loses nothing.
+  bool sync_writes = false;
+};
+
 // Expiry.
 struct TtlOptions {
   // Seconds to live for items stored without an expiry (exptime 0); 0 (the default)
@@ -82,6 +114,7 @@ struct LoggingOptions {
 // Everything a cache is built from.
 struct CacheOptions {
   L1Options l1;
+  L2Options l2;
   TtlOptions ttl;
   PerformanceOptions performance;
   LoggingOptions logging;

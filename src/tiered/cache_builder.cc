@@ -40,6 +40,11 @@ Status ValidateOptions(const CacheOptions& options) {
   if (options.l1.max_memory > (1ull << 50)) {
     return Status::InvalidArgument("l1.max_memory must be at most 1 PiB");
   }
+  if (options.l2.enable_l2_cache) {
+    // The RocksDB engine exists (src/disk) but the cache does not use it yet (issue #3).
+    return Status::InvalidArgument(
+        "l2.enable_l2_cache: the persistent tier is not available in this version");
+  }
   if (options.max_item_size < 1024) {
     return Status::InvalidArgument("max_item_size must be at least 1 KiB (1024 bytes)");
   }

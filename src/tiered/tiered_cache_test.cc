@@ -36,6 +36,10 @@ TEST(CacheBuilder, ValidatesAndNamesTheOption) {
   options.performance.lock_stripes = 65536;
   EXPECT_NE(CacheBuilder().options(options).Build().status().message().find("too many"),
             std::string::npos);
+  options = CacheOptions();
+  options.l2.enable_l2_cache = true;
+  EXPECT_NE(CacheBuilder().options(options).Build().status().message().find("l2.enable_l2_cache"),
+            std::string::npos);
   EXPECT_TRUE(CacheBuilder().l1(L1Options{}).ttl(TtlOptions{}).Build().ok());
 }
 

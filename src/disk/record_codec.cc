@@ -1,0 +1,74 @@
+#include "disk/record_codec.h"
+
+#include <cstring>
+
+namespace ratmemcache::disk {
+namespace {
+
+constexpr uint8_t kFormatVersion = 1;
+
+template <typename T>
+void Put(std::string* out, T value) {
+  char bytes[sizeof(T)];
+  for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff);
+  out->append(bytes, sizeof(T));
+}
+
+template <typename T>
+T Take(const char* data) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) value |= static_cast<uint64_t>(static_cast<uint8_t>(data[i])) << (8 * i);
+  return static_cast<T>(value);
+}
+
+}  // namespace
+
+std::string DataKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size() + 1);
+  out.push_back(kDataPrefix);
+  out.append(key);
+  return out;
+}
+
+std::string MetaKey(std::string_view name) {
+  std::string out(1, kMetaPrefix);
+  out.append(name);
+  return out;
+}
+
+void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* out) {
+  out->clear();
+  out->reserve(kRecordHeaderSize + value.size());
+  out->push_back(static_cast<char>(kFormatVersion));
+  Put<uint32_t>(out, meta.flags);
+  Put<int64_t>(out, meta.expires_at);
+  Put<int64_t>(out, meta.stored_at);
+  Put<uint64_t>(out, meta.cas);
+  out->append(value);
+}
+
+std::optional<DecodedRecord> DecodeRecord(std::string_view encoded) {
+  if (encoded.size() < kRecordHeaderSize || static_cast<uint8_t>(encoded[0]) != kFormatVersion) {
+    return std::nullopt;
+  }
+  const char* p = encoded.data() + 1;
+  DecodedRecord record;
+  record.meta.flags = Take<uint32_t>(p);
+  record.meta.expires_at = Take<int64_t>(p + 4);
+  record.meta.stored_at = Take<int64_t>(p + 12);
+  record.meta.cas = Take<uint64_t>(p + 20);
+  record.value = encoded.substr(kRecordHeaderSize);
+  return record;
+}
+
+bool IsGone(const RecordMeta& meta, int64_t now, const Visibility& visibility) {
+  if (meta.expires_at != 0 && meta.expires_at <= now) return true;
+  if (visibility.flush_deadline != 0 && visibility.flush_deadline <= now &&
+      meta.stored_at <= visibility.flush_deadline) {
+    return true;
+  }
+  return meta.cas < visibility.eviction_watermark;
+}
+
+}  // namespace ratmemcache::disk

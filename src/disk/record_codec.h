@@ -1,0 +1,42 @@
+#pragma once
+
+// How L2 lays out keys and values in RocksDB. Data keys are "d" + the cache key, the
+// cache's own bookkeeping lives under "m" + a name. A data value is a 29-byte header
+// (format version, flags, expiry, store time, CAS; little-endian) followed by the item's
+// bytes. Pure functions; thread-safe.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "disk/disk_tier.h"
+
+namespace ratmemcache::disk {
+
+inline constexpr char kDataPrefix = 'd';
+inline constexpr char kMetaPrefix = 'm';
+inline constexpr size_t kRecordHeaderSize = 1 + 4 + 8 + 8 + 8;
+
+std::string DataKey(std::string_view key);
+std::string MetaKey(std::string_view name);
+
+// Appends the encoded record to `out` (cleared first).
+void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* out);
+
+struct DecodedRecord {
+  RecordMeta meta;
+  std::string_view value;  // points into the encoded bytes
+};
+// nullopt for bytes that are not a record of a known format (damaged or foreign data).
+std::optional<DecodedRecord> DecodeRecord(std::string_view encoded);
+
+// The liveness rules shared by lookups and the compaction filter.
+struct Visibility {
+  int64_t flush_deadline = 0;      // unix seconds; 0 = none
+  uint64_t eviction_watermark = 0; // records with a lower CAS were evicted for size
+};
+// True when a record is gone at `now` (unix seconds): expired, flushed or evicted.
+bool IsGone(const RecordMeta& meta, int64_t now, const Visibility& visibility);
+
+}  // namespace ratmemcache::disk

@@ -1,0 +1,328 @@
+// The RocksDB engine of the persistent tier. The only file that includes RocksDB.
+
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/logging.h"
+#include "common/process_info.h"
+#include "disk/disk_tier.h"
+#include "disk/record_codec.h"
+
+namespace ratmemcache::disk {
+namespace {
+
+constexpr std::string_view kFlushDeadlineMeta = "flush_deadline";
+constexpr std::string_view kWatermarkMeta = "eviction_watermark";
+
+Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return Status::Ok();
+  return Status::IoError(std::string(what) + ": " + status.ToString());
+}
+
+// State shared with the compaction filter, which runs on RocksDB's threads.
+struct SharedVisibility {
+  std::atomic<int64_t> flush_deadline{0};
+  std::atomic<uint64_t> eviction_watermark{0};
+  std::atomic<uint64_t> dropped{0};
+
+  Visibility Load() const {
+    return Visibility{flush_deadline.load(std::memory_order_acquire),
+                      eviction_watermark.load(std::memory_order_acquire)};
+  }
+};
+
+// Drops records that are expired, flushed or below the eviction watermark.
+class GoneRecordFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit GoneRecordFilter(SharedVisibility* shared) : shared_(shared) {}
+  const char* Name() const override { return "RatMemCacheGoneRecordFilter"; }
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    if (key.size() == 0 || key[0] != kDataPrefix) return false;
+    const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(value.data(), value.size()));
+    if (!record) return false;  // not ours to judge; keep
+    if (!IsGone(record->meta, UnixTimeNow(), shared_->Load())) return false;
+    shared_->dropped.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+ private:
+  SharedVisibility* shared_;
+};
+
+class RocksDbTier final : public DiskTier {
+ public:
+  RocksDbTier(const L2Options& options, std::unique_ptr<SharedVisibility> shared,
+              std::unique_ptr<GoneRecordFilter> filter, std::unique_ptr<rocksdb::DB> db)
+      : options_(options), shared_(std::move(shared)), filter_(std::move(filter)), db_(std::move(db)) {
+    write_options_.sync = options.sync_writes;
+    size_thread_ = std::thread([this] { SizeLoop(); });
+  }
+
+  ~RocksDbTier() override {
+    {
+      std::lock_guard lock(size_mu_);
+      stop_ = true;
+    }
+    size_cv_.notify_all();
+    size_thread_.join();
+    db_->FlushWAL(true).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+
+  Status Write(std::span<const DiskWrite> writes) override {
+    rocksdb::WriteBatch batch;
+    std::string key;
+    std::string value;
+    for (const DiskWrite& write : writes) {
+      key = DataKey(write.key);
+      if (write.kind == DiskWrite::Kind::kDelete) {
+        batch.Delete(key).PermitUncheckedError();
+      } else {
+        EncodeRecord(write.meta, write.value, &value);
+        batch.Put(key, value).PermitUncheckedError();
+        uint64_t seen = max_cas_.load(std::memory_order_relaxed);
+        while (write.meta.cas > seen &&
+               !max_cas_.compare_exchange_weak(seen, write.meta.cas, std::memory_order_relaxed)) {
+        }
+      }
+    }
+    writes_.fetch_add(writes.size(), std::memory_order_relaxed);
+    return FromRocks(db_->Write(write_options_, &batch), "L2 write");
+  }
+
+  Status Get(std::string_view key, int64_t now_unix, RecordSink* sink) override {
+    gets_.fetch_add(1, std::memory_order_relaxed);
+    rocksdb::PinnableSlice encoded;
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+                                            DataKey(key), &encoded);
+    if (status.IsNotFound()) return Status::NotFound();
+    if (!status.ok()) return FromRocks(status, "L2 get");
+    const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
+    if (!record) return Status::IoError("L2 get: damaged record");
+    if (IsGone(record->meta, now_unix, shared_->Load())) return Status::NotFound();
+    char* destination = sink->Allocate(record->meta, record->value.size());
+    if (destination == nullptr) return Status::OutOfMemory();
+    if (!record->value.empty()) std::memcpy(destination, record->value.data(), record->value.size());
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
+  Status Flush(int64_t deadline, int64_t now_unix) override {
+    if (deadline == 0 || deadline <= now_unix) {
+      // Now: drop every data record. Records still to come (later writes) survive.
+      const std::string begin(1, kDataPrefix);
+      const std::string end(1, static_cast<char>(kDataPrefix + 1));
+      Status deleted = FromRocks(
+          db_->DeleteRange(write_options_, db_->DefaultColumnFamily(), begin, end), "L2 flush");
+      if (!deleted.ok()) return deleted;
+      deadline = 0;
+    }
+    shared_->flush_deadline.store(deadline, std::memory_order_release);
+    return PutMeta(kFlushDeadlineMeta, std::to_string(deadline));
+  }
+
+  Status PutMeta(std::string_view name, std::string_view value) override {
+    rocksdb::WriteOptions sync_options = write_options_;
+    sync_options.sync = true;  // bookkeeping must survive power loss
+    return FromRocks(db_->Put(sync_options, MetaKey(name), rocksdb::Slice(value.data(), value.size())),
+                     "L2 meta write");
+  }
+
+  Result<std::string> GetMeta(std::string_view name) override {
+    std::string value;
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), MetaKey(name), &value);
+    if (status.IsNotFound()) return Status::NotFound();
+    if (!status.ok()) return FromRocks(status, "L2 meta read");
+    return value;
+  }
+
+  Status EnforceSizeLimit() override {
+    const uint64_t used = DiskBytes();
+    if (used <= options_.max_disk_size) return Status::Ok();
+    // Drop the oldest writes: move the CAS watermark up by the share of bytes over 90%
+    // of the limit (CAS uniques grow with every write, so old CAS means old data), then
+    // compact so the bytes really go.
+    const uint64_t target = options_.max_disk_size / 10 * 9;
+    const double share = static_cast<double>(used - target) / static_cast<double>(used);
+    const uint64_t low = shared_->eviction_watermark.load(std::memory_order_acquire);
+    const uint64_t high = max_cas_.load(std::memory_order_relaxed);
+    if (high <= low) return Status::Ok();
+    const uint64_t raised = low + static_cast<uint64_t>(static_cast<double>(high - low) * share) + 1;
+    shared_->eviction_watermark.store(raised, std::memory_order_release);
+    evicted_for_size_.fetch_add(1, std::memory_order_relaxed);
+    Status saved = PutMeta(kWatermarkMeta, std::to_string(raised));
+    if (!saved.ok()) return saved;
+    Log().info("L2 over its {} byte limit ({} bytes): dropping writes older than CAS {}",
+               options_.max_disk_size, used, raised);
+    return CompactAll();
+  }
+
+  Status CompactAll() override {
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    return FromRocks(db_->CompactRange(compact, nullptr, nullptr), "L2 compaction");
+  }
+
+  DiskStats Stats() override {
+    DiskStats stats;
+    stats.disk_bytes = DiskBytes();
+    uint64_t keys = 0;
+    db_->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys, &keys);
+    stats.estimated_items = keys;
+    stats.gets = gets_.load(std::memory_order_relaxed);
+    stats.hits = hits_.load(std::memory_order_relaxed);
+    stats.writes = writes_.load(std::memory_order_relaxed);
+    stats.evicted_for_size = evicted_for_size_.load(std::memory_order_relaxed);
+    stats.expired_dropped = shared_->dropped.load(std::memory_order_relaxed);
+    return stats;
+  }
+
+  // Restores the flush deadline, the eviction watermark and the highest CAS seen.
+  Status LoadState() {
+    for (auto [name, target] : {std::pair{kFlushDeadlineMeta, 0}, std::pair{kWatermarkMeta, 1}}) {
+      Result<std::string> value = GetMeta(name);
+      if (value.code() == StatusCode::kNotFound) continue;
+      if (!value.ok()) return value.status();
+      const long long number = std::atoll(value->c_str());
+      if (target == 0) shared_->flush_deadline.store(number, std::memory_order_release);
+      else shared_->eviction_watermark.store(static_cast<uint64_t>(number), std::memory_order_release);
+    }
+    max_cas_.store(shared_->eviction_watermark.load(), std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
+ private:
+  uint64_t DiskBytes() {
+    uint64_t sst = 0;
+    uint64_t memtables = 0;
+    db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+    db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+    return sst + memtables;
+  }
+
+  void SizeLoop() {
+    std::unique_lock lock(size_mu_);
+    while (!size_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+      lock.unlock();
+      Status status = EnforceSizeLimit();
+      if (!status.ok()) Log().warn("L2 size limit: {}", status.message());
+      lock.lock();
+    }
+  }
+
+  const L2Options options_;
+  std::unique_ptr<SharedVisibility> shared_;
+  std::unique_ptr<GoneRecordFilter> filter_;  // referenced by the DB's options
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+  std::atomic<uint64_t> max_cas_{0};
+  std::atomic<uint64_t> gets_{0};
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> evicted_for_size_{0};
+  std::mutex size_mu_;
+  std::condition_variable size_cv_;
+  bool stop_ = false;  // guarded by size_mu_
+  std::thread size_thread_;
+};
+
+}  // namespace
+
+Status ValidateL2Options(const L2Options& options) {
+  if (options.data_dir.empty()) return Status::InvalidArgument("l2.data_dir must not be empty");
+  if (options.max_disk_size < (1ull << 20)) {
+    return Status::InvalidArgument("l2.max_disk_size must be at least 1 MiB (1048576 bytes)");
+  }
+  if (options.write_buffer_size < (64ull << 10)) {
+    return Status::InvalidArgument("l2.write_buffer_size must be at least 64 KiB");
+  }
+  if (options.max_write_buffer_number < 2 || options.max_write_buffer_number > 64) {
+    return Status::InvalidArgument("l2.max_write_buffer_number must be between 2 and 64");
+  }
+  if (options.background_threads < 1 || options.background_threads > 64) {
+    return Status::InvalidArgument("l2.background_threads must be between 1 and 64");
+  }
+  if (options.compression != "lz4" && options.compression != "zstd") {
+    return Status::InvalidArgument("l2.compression must be \"lz4\" or \"zstd\", got \"" +
+                                   options.compression + "\"");
+  }
+  const int max_level = options.compression == "lz4" ? 12 : 19;
+  if (options.compression_level < 0 || options.compression_level > max_level) {
+    return Status::InvalidArgument("l2.compression_level must be between 0 and " +
+                                   std::to_string(max_level) + " for " + options.compression);
+  }
+  if (!options.enable_compression && options.compression_level != 0) {
+    return Status::InvalidArgument("l2.compression_level needs l2.enable_compression = true");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
+  Status valid = ValidateL2Options(l2);
+  if (!valid.ok()) return valid;
+  std::error_code ec;
+  if (l2.clear_on_startup) {
+    rocksdb::Options destroy_options;
+    FromRocks(rocksdb::DestroyDB(l2.data_dir, destroy_options), "clear").IgnoreError();
+  }
+  std::filesystem::create_directories(l2.data_dir, ec);
+  if (ec) return Status::IoError("l2.data_dir " + l2.data_dir + ": " + ec.message());
+
+  auto shared = std::make_unique<SharedVisibility>();
+  auto filter = std::make_unique<GoneRecordFilter>(shared.get());
+
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.write_buffer_size = l2.write_buffer_size;
+  options.max_write_buffer_number = static_cast<int>(l2.max_write_buffer_number);
+  options.IncreaseParallelism(static_cast<int>(l2.background_threads));
+  options.max_background_jobs = static_cast<int>(l2.background_threads);
+  options.compaction_filter = filter.get();
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.keep_log_file_num = 2;
+  if (!l2.enable_compression) {
+    options.compression = rocksdb::kNoCompression;
+  } else if (l2.compression == "zstd") {
+    options.compression = rocksdb::kZSTD;
+    if (l2.compression_level != 0) options.compression_opts.level = l2.compression_level;
+  } else if (l2.compression_level != 0) {
+    options.compression = rocksdb::kLZ4HCCompression;
+    options.compression_opts.level = l2.compression_level;
+  } else {
+    options.compression = rocksdb::kLZ4Compression;
+  }
+  rocksdb::BlockBasedTableOptions table;
+  if (l2.block_cache_size == 0) {
+    table.no_block_cache = true;
+  } else {
+    table.block_cache = rocksdb::NewLRUCache(l2.block_cache_size);
+  }
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status opened = rocksdb::DB::Open(options, l2.data_dir, &raw);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  if (!opened.ok()) {
+    return Status::IoError("cannot open L2 in " + l2.data_dir + ": " + opened.ToString());
+  }
+  auto tier = std::make_unique<RocksDbTier>(l2, std::move(shared), std::move(filter), std::move(db));
+  Status loaded = tier->LoadState();
+  if (!loaded.ok()) return loaded;
+  return std::unique_ptr<DiskTier>(std::move(tier));
+}
+
+}  // namespace ratmemcache::disk

@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/process_info.h"
+#include "disk/disk_tier.h"
+
+namespace ratmemcache::disk {
+namespace {
+
+// A record read back into a string.
+class StringSink final : public RecordSink {
+ public:
+  char* Allocate(const RecordMeta& meta, size_t size) override {
+    meta_ = meta;
+    value_.assign(size, '\0');
+    return value_.data();
+  }
+  RecordMeta meta_;
+  std::string value_;
+};
+
+class RocksDbTierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("rmc_l2_test_" + std::to_string(ProcessId()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    options_.data_dir = dir_.string();
+    options_.write_buffer_size = 256 << 10;
+  }
+  void TearDown() override {
+    tier_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    tier_.reset();
+    auto opened = OpenRocksDbTier(options_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    tier_ = std::move(opened).value();
+  }
+  Status Put(std::string_view key, std::string_view value, RecordMeta meta = {}) {
+    if (meta.stored_at == 0) meta.stored_at = UnixTimeNow();
+    if (meta.cas == 0) meta.cas = ++next_cas_;
+    DiskWrite write{DiskWrite::Kind::kPut, key, meta, value};
+    return tier_->Write(std::span<const DiskWrite>(&write, 1));
+  }
+  Status Delete(std::string_view key) {
+    DiskWrite write{DiskWrite::Kind::kDelete, key, {}, {}};
+    return tier_->Write(std::span<const DiskWrite>(&write, 1));
+  }
+  std::string Get(std::string_view key, int64_t now = 0) {
+    StringSink sink;
+    Status status = tier_->Get(key, now ? now : UnixTimeNow(), &sink);
+    if (status.code() == StatusCode::kNotFound) return "<miss>";
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return sink.value_;
+  }
+
+  std::filesystem::path dir_;
+  L2Options options_;
+  std::unique_ptr<DiskTier> tier_;
+  uint64_t next_cas_ = 0;
+};
+
+TEST_F(RocksDbTierTest, PutGetDeleteAndMetadata) {
+  Open();
+  EXPECT_EQ(Get("k"), "<miss>");
+  ASSERT_TRUE(Put("k", std::string("a\0b", 3), RecordMeta{7, 0, 0, 42}).ok());
+  StringSink sink;
+  ASSERT_TRUE(tier_->Get("k", UnixTimeNow(), &sink).ok());
+  EXPECT_EQ(sink.value_, std::string("a\0b", 3));
+  EXPECT_EQ(sink.meta_.flags, 7u);
+  EXPECT_EQ(sink.meta_.cas, 42u);
+  ASSERT_TRUE(Put("empty", "").ok());
+  EXPECT_EQ(Get("empty"), "");
+  ASSERT_TRUE(Delete("k").ok());
+  EXPECT_EQ(Get("k"), "<miss>");
+  ASSERT_TRUE(tier_->PutMeta("cas", "12345").ok());
+  EXPECT_EQ(*tier_->GetMeta("cas"), "12345");
+  EXPECT_EQ(tier_->GetMeta("nope").code(), StatusCode::kNotFound);
+  DiskStats stats = tier_->Stats();
+  EXPECT_GE(stats.gets, 4u);
+  EXPECT_EQ(stats.writes, 3u);
+}
+
+TEST_F(RocksDbTierTest, SurvivesReopenUnlessClearedOnStartup) {
+  Open();
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(Put("key" + std::to_string(i), std::string(100, 'v')).ok());
+  ASSERT_TRUE(tier_->PutMeta("cas", "1000").ok());
+  Open();  // closes and reopens
+  EXPECT_EQ(Get("key999"), std::string(100, 'v'));
+  EXPECT_EQ(*tier_->GetMeta("cas"), "1000");
+  options_.clear_on_startup = true;
+  Open();
+  EXPECT_EQ(Get("key999"), "<miss>");
+}
+
+TEST_F(RocksDbTierTest, ExpiredRecordsAreNeverServedAndCompactedAway) {
+  Open();
+  const int64_t now = UnixTimeNow();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Put("e" + std::to_string(i), "v", RecordMeta{0, now + 1, now, 0}).ok());
+  }
+  ASSERT_TRUE(Put("forever", "v").ok());
+  EXPECT_EQ(Get("e1", now), "v");
+  EXPECT_EQ(Get("e1", now + 1), "<miss>");
+  // Compaction runs the filter with the real clock: wait until the records have expired.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  ASSERT_TRUE(tier_->CompactAll().ok());
+  EXPECT_EQ(tier_->Stats().expired_dropped, 100u);
+  EXPECT_EQ(Get("forever"), "v");
+}
+
+TEST_F(RocksDbTierTest, FlushNowAndDelayed) {
+  Open();
+  ASSERT_TRUE(Put("a", "1").ok());
+  const int64_t now = UnixTimeNow();
+  ASSERT_TRUE(tier_->Flush(0, now).ok());
+  EXPECT_EQ(Get("a"), "<miss>");
+  ASSERT_TRUE(Put("b", "2", RecordMeta{0, 0, now, 0}).ok());
+  EXPECT_EQ(Get("b"), "2");
+  ASSERT_TRUE(tier_->Flush(now + 10, now).ok());
+  EXPECT_EQ(Get("b", now + 9), "2");
+  EXPECT_EQ(Get("b", now + 10), "<miss>");
+  ASSERT_TRUE(Put("c", "3", RecordMeta{0, 0, now + 11, 0}).ok());
+  EXPECT_EQ(Get("c", now + 12), "3") << "stored after the deadline";
+  Open();  // the deadline is persistent
+  EXPECT_EQ(Get("b", now + 10), "<miss>");
+  EXPECT_EQ(Get("c", now + 12), "3");
+}
+
+TEST_F(RocksDbTierTest, SizeLimitDropsTheOldestWrites) {
+  options_.max_disk_size = 2 << 20;
+  options_.enable_compression = false;  // keep the byte count predictable
+  Open();
+  std::mt19937 rng(1);
+  std::string value(4000, 'x');
+  for (char& c : value) c = static_cast<char>(rng());
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(Put("key" + std::to_string(i), value).ok());  // ~8 MB
+  for (int round = 0; round < 10 && tier_->Stats().disk_bytes > options_.max_disk_size; ++round) {
+    ASSERT_TRUE(tier_->EnforceSizeLimit().ok());
+  }
+  DiskStats stats = tier_->Stats();
+  EXPECT_LE(stats.disk_bytes, options_.max_disk_size);
+  EXPECT_GT(stats.evicted_for_size, 0u);
+  EXPECT_EQ(Get("key0"), "<miss>") << "the oldest write went first";
+  EXPECT_EQ(Get("key1999"), value) << "the newest write stayed";
+}
+
+TEST_F(RocksDbTierTest, OptionsAreValidated) {
+  struct Case {
+    void (*mutate)(L2Options&);
+    const char* fragment;
+  };
+  for (const Case& c : {
+           Case{[](L2Options& o) { o.data_dir = ""; }, "l2.data_dir"},
+           Case{[](L2Options& o) { o.max_disk_size = 1000; }, "l2.max_disk_size"},
+           Case{[](L2Options& o) { o.write_buffer_size = 10; }, "l2.write_buffer_size"},
+           Case{[](L2Options& o) { o.max_write_buffer_number = 1; }, "l2.max_write_buffer_number"},
+           Case{[](L2Options& o) { o.background_threads = 0; }, "l2.background_threads"},
+           Case{[](L2Options& o) { o.compression = "snappy"; }, "l2.compression"},
+           Case{[](L2Options& o) { o.compression_level = 13; }, "l2.compression_level"},
+           Case{[](L2Options& o) {
+                  o.enable_compression = false;
+                  o.compression_level = 3;
+                },
+                "needs l2.enable_compression"},
+       }) {
+    L2Options options = options_;
+    c.mutate(options);
+    Status status = ValidateL2Options(options);
+    ASSERT_FALSE(status.ok()) << c.fragment;
+    EXPECT_NE(status.message().find(c.fragment), std::string::npos) << status.message();
+  }
+  L2Options zstd = options_;
+  zstd.compression = "zstd";
+  zstd.compression_level = 19;
+  EXPECT_TRUE(ValidateL2Options(zstd).ok());
+}
+
+TEST_F(RocksDbTierTest, UnusableDirectoryIsAClearError) {
+  std::filesystem::create_directories(dir_);
+  const std::filesystem::path file = dir_ / "a_file";
+  std::ofstream(file) << "not a directory";
+  options_.data_dir = file.string();
+  auto opened = OpenRocksDbTier(options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find(file.string()), std::string::npos);
+}
+
+TEST_F(RocksDbTierTest, CompressionSettingsOpen) {
+  for (auto [algorithm, level] : {std::pair{"lz4", 0}, std::pair{"lz4", 6}, std::pair{"zstd", 3}}) {
+    options_.compression = algorithm;
+    options_.compression_level = level;
+    options_.clear_on_startup = true;
+    Open();
+    ASSERT_TRUE(Put("k", std::string(10000, 'z')).ok());
+    ASSERT_TRUE(tier_->CompactAll().ok());
+    EXPECT_EQ(Get("k"), std::string(10000, 'z'));
+    EXPECT_LT(tier_->Stats().disk_bytes, 5000u) << algorithm << " compresses";
+  }
+}
+
+}  // namespace
+}  // namespace ratmemcache::disk
