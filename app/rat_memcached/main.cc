@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   rmc::Result<std::unique_ptr<rmc::Cache>> built = rmc::CacheBuilder().options(config.cache).Build();
   if (!built.ok()) {
     std::fprintf(stderr, "rat_memcached: %s\n", built.status().message().c_str());
-    return kConfigError;
+    return built.code() == rmc::StatusCode::kInvalidArgument ? kConfigError : kSystemError;
   }
   std::unique_ptr<rmc::Cache> cache = std::move(built).value();
 
@@ -118,14 +118,18 @@ int main(int argc, char** argv) {
     if (!written.ok()) rmc::Log().warn("{}", written.message());
   }
 
-  rmc::Log().info("rat_memcached {} listening on {} ({} threads, {} MiB RAM, max item {} bytes)",
+  rmc::Log().info("rat_memcached {} listening on {} ({} threads, {} MiB RAM, max item {} bytes, {})",
                   RMC_VERSION, DescribeListen(config), settings.threads,
-                  config.cache.l1.max_memory >> 20, config.cache.max_item_size);
+                  config.cache.l1.max_memory >> 20, config.cache.max_item_size,
+                  config.cache.l2.enable_l2_cache
+                      ? "persistent tier in " + config.cache.l2.data_dir
+                      : std::string("RAM only"));
   main_context.run();
 
   rmc::Log().info("stopping: finishing in-flight replies");
   server.Stop(2000);
-  cache->Shutdown().IgnoreError();
+  rmc::Status persisted = cache->Shutdown();
+  if (!persisted.ok()) rmc::Log().error("stopping the cache: {}", persisted.message());
   if (!config.pid_file.empty()) {
     std::error_code ec;
     std::filesystem::remove(config.pid_file, ec);

@@ -65,6 +65,19 @@ struct CacheStats {
   uint64_t get_expired = 0;        // lookups that found only an expired item
   uint64_t get_flushed = 0;        // lookups that found only a flushed item
   uint64_t lock_stripes = 0;
+  // The persistent tier (all zero when it is off).
+  bool l2_enabled = false;
+  uint64_t l2_items = 0;               // RocksDB's estimate of the records on disk
+  uint64_t l2_bytes = 0;               // bytes on disk and in memtables
+  uint64_t l2_gets = 0;                // lookups that reached L2 (RAM misses)
+  uint64_t l2_hits = 0;
+  uint64_t l2_writes = 0;              // records written (puts and deletes)
+  uint64_t l2_promotions = 0;          // L2 items brought back into RAM
+  uint64_t l2_demotions = 0;           // RAM evictions sent to L2 instead of lost
+  uint64_t l2_write_behind_items = 0;  // changes waiting to be written
+  uint64_t l2_write_behind_bytes = 0;
+  uint64_t l2_errors = 0;              // failed reads and (retried) writes
+  uint64_t l2_evicted_for_size = 0;    // times max_disk_size made old data go
 };
 
 class Cache {
@@ -115,7 +128,8 @@ class Cache {
 
   // A snapshot of the live keys. Costs a walk of the whole cache.
   virtual std::vector<std::string> Keys() = 0;
-  // Number of items held (expired ones not yet reclaimed included).
+  // Number of items held in RAM (expired ones not yet reclaimed included); see Stats()
+  // for the persistent tier.
   virtual uint64_t Size() = 0;
   // Current counters.
   virtual CacheStats Stats() = 0;

@@ -65,6 +65,9 @@ struct L2Options {
   // fsync every write batch (no write is lost on power failure; slower). Default false:
   // the operating system writes in its own time, and a crash of the process loses nothing.
   bool sync_writes = false;
+  // Longest time, in milliseconds, a change waits in RAM before it is written to L2: what
+  // a kill -9 can lose. Default 100; 1 to 60000.
+  uint32_t write_behind_interval_ms = 100;
 };
 
 // Expiry.

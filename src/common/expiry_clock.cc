@@ -40,4 +40,9 @@ uint32_t ExpiryClock::FromExptime(int64_t exptime, uint32_t max_ttl) const {
 
 int64_t ExpiryClock::ToUnixTime(uint32_t t) const { return started_unix_ + t; }
 
+uint32_t ExpiryClock::FromUnixTime(int64_t unix_time) const {
+  const int64_t t = unix_time - started_unix_;
+  return static_cast<uint32_t>(std::clamp<int64_t>(t, kExpired, std::numeric_limits<uint32_t>::max()));
+}
+
 }  // namespace ratmemcache

@@ -48,6 +48,8 @@ class ExpiryClock {
 
   // The unix time corresponding to clock time `t`.
   int64_t ToUnixTime(uint32_t t) const;
+  // The clock time of unix time `unix_time`, clamped to [kExpired, UINT32_MAX].
+  uint32_t FromUnixTime(int64_t unix_time) const;
   // The unix time of the clock's start (memcached's "process_started").
   int64_t started_unix_time() const { return started_unix_; }
 

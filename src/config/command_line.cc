@@ -39,7 +39,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   std::vector<std::string> listen;
   int verbose = 0;
   bool version = false, enable_shutdown = false, daemonize = false;
-  std::string pid_file, user;
+  std::string pid_file, user, data_dir, l2_size;
+  bool no_l2 = false;
   app.add_option("-p,--port", port, "TCP port to listen on (default: 11211)");
   app.add_option("-l,--listen", listen,
                  "interface(s) to listen on, comma-separated host[:port] (default: 127.0.0.1)");
@@ -57,6 +58,9 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");
   app.add_option("--config", config_file, "TOML configuration file (flags override it)");
+  app.add_option("--data-dir", data_dir, "directory of the persistent tier (default: ./rat_memcache_data)");
+  app.add_option("--l2-size", l2_size, "largest size of the persistent tier on disk, k/m/g suffixes (default: 1g)");
+  app.add_flag("--no-l2", no_l2, "RAM only: no persistent tier");
   app.add_flag("-V,--version", version, "print version and exit");
 
   try {
@@ -114,6 +118,13 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     if (!n.ok()) return n.status();
     config.backlog = static_cast<int>(*n);
   }
+  if (!data_dir.empty()) cache.l2.data_dir = data_dir;
+  if (!l2_size.empty()) {
+    std::optional<uint64_t> size = ParseByteSize(l2_size);
+    if (!size) return Status::InvalidArgument("--l2-size: '" + l2_size + "' is not a size (examples: 512m, 10g)");
+    cache.l2.max_disk_size = *size;
+  }
+  if (no_l2) cache.l2.enable_l2_cache = false;
   if (verbose > 0) config.verbosity = static_cast<uint32_t>(verbose);
   if (enable_shutdown) config.enable_shutdown = true;
   if (daemonize) config.daemonize = true;

@@ -24,6 +24,8 @@ struct Endpoint {
 };
 
 struct ServerConfig {
+  ServerConfig() { cache.l2.enable_l2_cache = true; }  // the server persists by default
+
   CacheOptions cache;
   std::vector<Endpoint> listen{{"127.0.0.1", 11211}};
   std::string listen_text = "127.0.0.1";  // as given, for "stats settings"

@@ -125,6 +125,38 @@ batch_interval_ms = 25
   EXPECT_EQ(config.cache.logging.buffer_size, 16384u);
 }
 
+TEST(Toml, L2SectionApplies) {
+  ServerConfig config;
+  EXPECT_TRUE(config.cache.l2.enable_l2_cache) << "the server persists by default";
+  ASSERT_TRUE(ApplyToml(R"(
+[l2]
+enable_l2_cache = true
+data_dir = "/var/lib/rmc"
+clear_on_startup = true
+max_disk_size = "10g"
+write_buffer_size = 67108864
+max_write_buffer_number = 4
+block_cache_size = "32m"
+enable_compression = true
+compression = "zstd"
+compression_level = 6
+background_threads = 2
+sync_writes = true
+)", "t.toml", &config).ok());
+  EXPECT_EQ(config.cache.l2.data_dir, "/var/lib/rmc");
+  EXPECT_EQ(config.cache.l2.max_disk_size, 10ull << 30);
+  EXPECT_EQ(config.cache.l2.compression, "zstd");
+  EXPECT_EQ(config.cache.l2.compression_level, 6);
+  EXPECT_TRUE(config.cache.l2.sync_writes);
+  auto no_l2 = Parse({"--no-l2"});
+  ASSERT_TRUE(no_l2.ok());
+  EXPECT_FALSE(no_l2->config.cache.l2.enable_l2_cache);
+  auto flags = Parse({"--data-dir", "/tmp/x", "--l2-size", "2g"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->config.cache.l2.data_dir, "/tmp/x");
+  EXPECT_EQ(flags->config.cache.l2.max_disk_size, 2ull << 30);
+}
+
 TEST(Toml, ErrorsNameTheKey) {
   struct Case {
     const char* text;
@@ -135,7 +167,9 @@ TEST(Toml, ErrorsNameTheKey) {
            Case{"[l1]\nnope = 1\n", "[l1] nope: unknown key"},
            Case{"[server]\nbind = \"x:70000\"\n", "[server] bind"},
            Case{"[performance]\nworker_threads = 0\n", "[performance] worker_threads: must be between 1"},
-           Case{"[performance]\nlarge_value_threshold = 10240\n", "persistent tier"},
+           Case{"[performance]\nlarge_value_threshold = 10240\n", "not implemented yet"},
+           Case{"[l2]\nl2_write_strategy = \"always\"\n", "[l2] l2_write_strategy: every change"},
+           Case{"[l2]\nmax_disk_size = \"lots\"\n", "[l2] max_disk_size"},
            Case{"[logging]\nenable_audit_logs = true\n", "not implemented yet"},
            Case{"title = 1\n", "must be a section"},
        }) {

@@ -22,10 +22,16 @@ struct Pending {
   std::string_view why;
 };
 constexpr Pending kNotYet[] = {
-    {"l2", "", "the persistent tier (L2) is not available in this version"},
-    {"compression", "", "compression comes with the persistent tier (L2)"},
-    {"performance", "large_value_threshold", "large values go to the persistent tier (L2), which is not available in this version"},
-    {"performance", "enable_warmup", "cache warm-up needs the persistent tier (L2)"},
+    {"compression", "", "compression of values in RAM is not implemented yet (L2 compresses with [l2] enable_compression)"},
+    {"performance", "large_value_threshold", "sending large values straight to L2 is not implemented yet"},
+    {"performance", "enable_warmup", "not implemented: L2 items are read back on demand"},
+    {"l2", "cache_warmup_strategy", "not implemented: L2 items are read back on demand"},
+    {"l2", "compression_threshold", "RocksDB compresses whole blocks; there is no threshold"},
+    {"l2", "compression_max_threshold", "RocksDB compresses whole blocks; there is no threshold"},
+    {"l2", "zstd_compression_level", "use compression = \"zstd\" and compression_level"},
+    {"l2", "l2_write_strategy", "every change reaches L2 through the write-behind queue"},
+    {"l2", "l2_write_threshold", "every change reaches L2 through the write-behind queue"},
+    {"l2", "l2_write_ttl_threshold", "every change reaches L2 through the write-behind queue"},
     {"logging", "batch_size", "spdlog writes whole lines; use buffer_size and batch_interval_ms"},
     {"logging", "enable_performance_logs", "not implemented yet"},
     {"logging", "enable_audit_logs", "not implemented yet"},
@@ -136,6 +142,25 @@ class Reader {
         cache.l1.eviction_strategy = *strategy;
         return Status::Ok();
       }
+    } else if (section == "l2") {
+      L2Options& l2 = cache.l2;
+      if (key == "enable_l2_cache") return Bool(node, section, key, &l2.enable_l2_cache);
+      if (key == "data_dir") return String(node, section, key, &l2.data_dir);
+      if (key == "clear_on_startup") return Bool(node, section, key, &l2.clear_on_startup);
+      if (key == "max_disk_size") return Size(node, section, key, &l2.max_disk_size);
+      if (key == "write_buffer_size") return Size(node, section, key, &l2.write_buffer_size);
+      if (key == "max_write_buffer_number") {
+        return UintAs(node, section, key, 2, 64, &l2.max_write_buffer_number);
+      }
+      if (key == "block_cache_size") return Size(node, section, key, &l2.block_cache_size);
+      if (key == "enable_compression") return Bool(node, section, key, &l2.enable_compression);
+      if (key == "compression") return String(node, section, key, &l2.compression);
+      if (key == "compression_level") return UintAs(node, section, key, 0, 19, &l2.compression_level);
+      if (key == "background_threads") return UintAs(node, section, key, 1, 64, &l2.background_threads);
+      if (key == "sync_writes") return Bool(node, section, key, &l2.sync_writes);
+      if (key == "write_behind_interval_ms") {
+        return UintAs(node, section, key, 1, 60000, &l2.write_behind_interval_ms);
+      }
     } else if (section == "ttl") {
       if (key == "default_ttl") return UintAs(node, section, key, 0, UINT32_MAX, &cache.ttl.default_ttl);
       if (key == "max_ttl") return UintAs(node, section, key, 0, UINT32_MAX, &cache.ttl.max_ttl);
@@ -196,7 +221,7 @@ class Reader {
       if (key == "daemon") return Bool(node, section, key, &config_->daemonize);
       if (key == "backlog") return UintAs(node, section, key, 1, 65535, &config_->backlog);
     } else {
-      return Fail(section, "", "unknown section (valid: server, l1, ttl, performance, logging)");
+      return Fail(section, "", "unknown section (valid: server, l1, l2, ttl, performance, logging)");
     }
     return Fail(section, key, "unknown key");
   }

@@ -7,6 +7,7 @@
 // Thread-safety: every method may be called from any thread.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -64,8 +65,11 @@ class DiskTier {
   // Returns: NotFound, IoError, OutOfMemory.
   virtual Status Get(std::string_view key, int64_t now_unix, RecordSink* sink) = 0;
   // flush_all: with `deadline` 0 removes every record now; otherwise records stored at or
-  // before `deadline` (unix seconds) count as gone once it has passed. Persistent.
+  // before `deadline` (unix seconds) count as gone once it has come (and those present are
+  // removed at once if it already has). Persistent.
   virtual Status Flush(int64_t deadline, int64_t now_unix) = 0;
+  // Calls `visit` with every live key. Costs a walk of the whole database.
+  virtual Status ScanKeys(int64_t now_unix, const std::function<void(std::string_view)>& visit) = 0;
   // Small persistent values for the cache's own bookkeeping (e.g. the CAS high-water mark).
   virtual Status PutMeta(std::string_view name, std::string_view value) = 0;
   // Returns: NotFound, IoError.

@@ -4,6 +4,7 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -122,16 +123,28 @@ class RocksDbTier final : public DiskTier {
 
   Status Flush(int64_t deadline, int64_t now_unix) override {
     if (deadline == 0 || deadline <= now_unix) {
-      // Now: drop every data record. Records still to come (later writes) survive.
+      // Now: drop every data record. A deadline that has already come stays in force for
+      // records stored in its own second (memcached's rule, to the second).
       const std::string begin(1, kDataPrefix);
       const std::string end(1, static_cast<char>(kDataPrefix + 1));
       Status deleted = FromRocks(
           db_->DeleteRange(write_options_, db_->DefaultColumnFamily(), begin, end), "L2 flush");
       if (!deleted.ok()) return deleted;
-      deadline = 0;
     }
     shared_->flush_deadline.store(deadline, std::memory_order_release);
     return PutMeta(kFlushDeadlineMeta, std::to_string(deadline));
+  }
+
+  Status ScanKeys(int64_t now_unix, const std::function<void(std::string_view)>& visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    const Visibility visibility = shared_->Load();
+    for (it->Seek(std::string(1, kDataPrefix)); it->Valid() && it->key()[0] == kDataPrefix; it->Next()) {
+      const rocksdb::Slice value = it->value();
+      const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(value.data(), value.size()));
+      if (!record || IsGone(record->meta, now_unix, visibility)) continue;
+      visit(std::string_view(it->key().data() + 1, it->key().size() - 1));
+    }
+    return FromRocks(it->status(), "L2 scan");
   }
 
   Status PutMeta(std::string_view name, std::string_view value) override {
@@ -254,6 +267,9 @@ Status ValidateL2Options(const L2Options& options) {
   }
   if (options.background_threads < 1 || options.background_threads > 64) {
     return Status::InvalidArgument("l2.background_threads must be between 1 and 64");
+  }
+  if (options.write_behind_interval_ms < 1 || options.write_behind_interval_ms > 60000) {
+    return Status::InvalidArgument("l2.write_behind_interval_ms must be between 1 and 60000");
   }
   if (options.compression != "lz4" && options.compression != "zstd") {
     return Status::InvalidArgument("l2.compression must be \"lz4\" or \"zstd\", got \"" +

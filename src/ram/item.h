@@ -31,7 +31,9 @@ struct Item {
   std::atomic<uint32_t> refs;
   uint8_t key_len;
   uint8_t state;           // ItemState bits (under the stripe lock)
-  uint16_t policy_data;    // free for the eviction policy (under the stripe lock)
+  // 1 once the persistent tier holds exactly these bytes (set by the write-behind thread).
+  std::atomic<uint8_t> persisted;
+  uint8_t policy_data;     // free for the eviction policy (under the stripe lock)
 
   char* key_data() { return reinterpret_cast<char*>(this + 1); }
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }

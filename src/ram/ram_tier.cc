@@ -14,6 +14,9 @@ struct RamTier::Expectation {
   // When set, the commit succeeds only if this exact item is still the live one
   // (read-modify-write operations that built the new item from it).
   const Item* exact = nullptr;
+  // Promotion from a lower tier: keep the item's CAS and last access, succeed only when
+  // the key is absent and this says the copy is still current.
+  const std::function<bool()>* promote_if = nullptr;
 };
 
 namespace {
@@ -151,6 +154,9 @@ bool RamTier::EvictOne() {
       if (Check(victim, now) == Liveness::kLive) {
         ++stripe.counters.evictions;
         if (!fetched) ++stripe.counters.evicted_unfetched;
+        if (observer_ != nullptr && victim->persisted.load(std::memory_order_relaxed) == 0) {
+          observer_->OnEvicted(victim);
+        }
       } else {
         ++stripe.counters.reclaimed;
         if (!fetched) ++stripe.counters.expired_unfetched;
@@ -197,7 +203,9 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
       release.Add(dead);
 
       Status failure;
-      if (expect.exact != nullptr) {
+      if (expect.promote_if != nullptr) {
+        if (old != nullptr || !(*expect.promote_if)()) failure = Status::NotStored();
+      } else if (expect.exact != nullptr) {
         if (old != expect.exact) failure = Status(kChanged);
       } else {
         switch (expect.mode) {
@@ -233,9 +241,13 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
           Unlink(stripe, old, hash);
           release.Add(old);
         }
-        item->cas = NextCas();
-        item->last_access = now;
+        if (expect.promote_if == nullptr) {
+          item->cas = NextCas();
+          item->last_access = now;
+          item->persisted.store(0, std::memory_order_relaxed);
+        }
         Link(stripe, item, hash);
+        if (observer_ != nullptr && expect.promote_if == nullptr) observer_->OnChanged(item);
         const uint64_t cas = item->cas;
         lock.unlock();
         if (!Fits(0, 0)) EvictFor(0, 0);
@@ -304,6 +316,48 @@ Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data) {
   }
 }
 
+void RamTier::NoteExpiryChange(Item* item) {
+  item->persisted.store(0, std::memory_order_relaxed);
+  if (observer_ != nullptr) observer_->OnChanged(item);
+}
+
+Status RamTier::Promote(const ItemHandle& copy, uint64_t cas, uint32_t last_access,
+                       const std::function<bool()>& still_valid) {
+  Item* item = copy.get();
+  item->cas = cas;
+  item->last_access = last_access;
+  item->persisted.store(1, std::memory_order_relaxed);
+  RetainItem(item);  // the table's reference; Commit drops it on failure
+  Result<uint64_t> linked = Commit(item, Expectation{StoreMode::kAdd, 0, nullptr, &still_valid});
+  return linked.status();
+}
+
+void RamTier::RaiseCasFloor(uint64_t floor) {
+  uint64_t current = next_cas_.load(std::memory_order_relaxed);
+  while (current + 1 < floor &&
+         !next_cas_.compare_exchange_weak(current, floor - 1, std::memory_order_relaxed)) {
+  }
+}
+
+std::vector<ItemHandle> RamTier::CollectUnpersisted() {
+  std::vector<ItemHandle> items;
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    std::lock_guard lock(stripe.mu);
+    const uint32_t now = clock_->Now();
+    for (size_t i = 0; i < stripe.table.capacity(); ++i) {
+      Item* item = stripe.table.SlotItem(i);
+      if (item == nullptr || Check(item, now) != Liveness::kLive ||
+          item->persisted.load(std::memory_order_relaxed) != 0) {
+        continue;
+      }
+      RetainItem(item);
+      items.emplace_back(item);
+    }
+  }
+  return items;
+}
+
 Result<ItemHandle> RamTier::Get(std::string_view key) {
   const uint64_t hash = HashKey(key);
   Stripe& stripe = StripeFor(hash);
@@ -341,6 +395,7 @@ Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_a
   item->expires_at.store(expires_at, std::memory_order_relaxed);
   item->state |= kItemFetched;
   stripe.policy->OnAccess(item);
+  NoteExpiryChange(item);
   RetainItem(item);
   return ItemHandle(item);
 }
@@ -367,6 +422,7 @@ Status RamTier::Touch(std::string_view key, uint32_t expires_at) {
   if (item == nullptr) return Status::NotFound();
   item->expires_at.store(expires_at, std::memory_order_relaxed);
   stripe.policy->OnAccess(item);
+  NoteExpiryChange(item);
   return Status::Ok();
 }
 
@@ -380,6 +436,7 @@ Status RamTier::Delete(std::string_view key) {
   release.Add(dead);
   if (item == nullptr) return Status::NotFound();
   Unlink(stripe, item, hash);
+  if (observer_ != nullptr) observer_->OnDeleted(key);
   release.Add(item);
   return Status::Ok();
 }
@@ -414,18 +471,25 @@ Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint6
         std::memcpy(old->value_data(), digits, digit_count);
         std::memset(old->value_data() + digit_count, ' ', old->value_len - digit_count);
         old->cas = NextCas();
+        old->persisted.store(0, std::memory_order_relaxed);
         stripe.policy->OnAccess(old);
+        if (observer_ != nullptr) observer_->OnChanged(old);
         return value;
       }
       RetainItem(old);
     }
-    Item* fresh = AllocateItem(key, static_cast<uint32_t>(digit_count), old->flags,
+    // Someone else holds the item (a reader, or the write-behind queue): write a new item.
+    // Like the in-place path it keeps the old length, space-padded, when the digits fit,
+    // so that what clients read does not depend on who else was looking.
+    const size_t length = digit_count <= old->value_len ? old->value_len : digit_count;
+    Item* fresh = AllocateItem(key, static_cast<uint32_t>(length), old->flags,
                                old->expires_at.load(std::memory_order_relaxed));
     if (fresh == nullptr) {
       ReleaseItem(old);
       return Status::OutOfMemory();
     }
     std::memcpy(fresh->value_data(), digits, digit_count);
+    std::memset(fresh->value_data() + digit_count, ' ', length - digit_count);
     Result<uint64_t> result = Commit(fresh, Expectation{StoreMode::kSet, 0, old});
     ReleaseItem(old);
     if (result.code() == kChanged) continue;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,20 @@
 #include "ratmemcache/status.h"
 
 namespace ratmemcache::ram {
+
+// Told about changes that a lower tier must follow. Every call is made with the item's
+// stripe lock held, so calls about one key arrive in the order the changes happened;
+// implementations must be quick and must not call back into the RamTier.
+class RamObserver {
+ public:
+  virtual ~RamObserver() = default;
+  // `item` (linked) holds bytes, flags or an expiry that the lower tier does not have.
+  virtual void OnChanged(Item* item) = 0;
+  // The client deleted `key`.
+  virtual void OnDeleted(std::string_view key) = 0;
+  // `item` left RAM to make room while still live and not yet persisted.
+  virtual void OnEvicted(Item* item) = 0;
+};
 
 struct RamTierOptions {
   uint64_t max_memory = 64ull << 20;  // bytes, items and hash tables included
@@ -69,6 +84,26 @@ class RamTier {
   // a missing key), Exists (kCas mismatch), OutOfMemory.
   Result<uint64_t> Store(StoreMode mode, WritableItem item, uint64_t expected_cas);
 
+  // Sets the observer (once, before any other call). Null: nobody listens.
+  void set_observer(RamObserver* observer) { observer_ = observer; }
+
+  // Links `copy` (an unlinked item read back from a lower tier; the caller keeps its
+  // reference) unless the key is present in RAM or `still_valid`, called under the
+  // stripe lock, says the copy went stale. The item keeps `cas` and counts as persisted.
+  // Returns: NotStored (present or stale), OutOfMemory.
+  Status Promote(const ItemHandle& copy, uint64_t cas, uint32_t last_access,
+                 const std::function<bool()>& still_valid);
+
+  // True unless `item` has expired or been flushed (whether linked or not).
+  bool IsLive(const Item* item) const { return Check(item, clock_->Now()) == Liveness::kLive; }
+
+  // CAS uniques handed out from now on are at least `floor` (after a restart).
+  void RaiseCasFloor(uint64_t floor);
+  // The next CAS unique to be handed out.
+  uint64_t NextCasPeek() const { return next_cas_.load(std::memory_order_relaxed) + 1; }
+  // References to every live item not yet persisted (for a graceful stop).
+  std::vector<ItemHandle> CollectUnpersisted();
+
   // Returns: NotFound.
   Result<ItemHandle> Get(std::string_view key);
   // Get, also setting the expiry. Returns: NotFound.
@@ -79,8 +114,8 @@ class RamTier {
   // Returns: NotFound.
   Status Delete(std::string_view key);
   // Adds (increment) or subtracts `delta` to the decimal value, memcached-style: wraps at
-  // 2^64 going up, stops at 0 going down; a result shorter than the stored number is
-  // written in place padded with spaces, as memcached does. Returns: NotFound,
+  // 2^64 going up, stops at 0 going down; a result shorter than the stored value keeps the
+  // value's length, padded with spaces, as memcached does. Returns: NotFound,
   // NonNumeric, OutOfMemory.
   Result<uint64_t> ApplyDelta(std::string_view key, bool increment, uint64_t delta);
 
@@ -137,6 +172,8 @@ class RamTier {
   void Unlink(Stripe& stripe, Item* item, uint64_t hash);
   // Charges or credits the change of the stripe's table size since `bytes_before`.
   void AccountTableResize(Stripe& stripe, size_t bytes_before);
+  // The item's expiry changed in place: it needs persisting again. REQUIRES: stripe lock.
+  void NoteExpiryChange(Item* item);
   bool Fits(int64_t extra_bytes, int64_t extra_entries) const;
   // Evicts until `extra_bytes`/`extra_entries` more would fit. False when nothing is left.
   bool EvictFor(int64_t extra_bytes, int64_t extra_entries);
@@ -147,6 +184,7 @@ class RamTier {
   uint64_t NextCas() { return next_cas_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   const ExpiryClock* clock_;
+  RamObserver* observer_ = nullptr;
   const uint64_t max_entries_;
   const uint64_t max_item_size_;
   const EvictionStrategy eviction_;

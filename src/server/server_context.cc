@@ -49,6 +49,11 @@ CacheStats ServerContext::CacheStatsSinceReset() {
   stats.get_misses -= base.get_misses;
   stats.get_expired -= base.get_expired;
   stats.get_flushed -= base.get_flushed;
+  stats.l2_hits -= base.l2_hits;
+  stats.l2_gets -= base.l2_gets;
+  stats.l2_writes -= base.l2_writes;
+  stats.l2_promotions -= base.l2_promotions;
+  stats.l2_demotions -= base.l2_demotions;
   return stats;
 }
 

@@ -95,6 +95,19 @@ void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
   w.Number("evicted_unfetched", cache.evicted_unfetched);
   w.Number("evictions", cache.evictions);
   w.Number("reclaimed", cache.reclaimed);
+  if (cache.l2_enabled) {
+    w.Number("l2_items", cache.l2_items);
+    w.Number("l2_bytes", cache.l2_bytes);
+    w.Number("l2_get_hits", cache.l2_hits);
+    w.Number("l2_get_misses", cache.l2_gets - cache.l2_hits);
+    w.Number("l2_writes", cache.l2_writes);
+    w.Number("l2_promotions", cache.l2_promotions);
+    w.Number("l2_demotions", cache.l2_demotions);
+    w.Number("l2_write_behind_items", cache.l2_write_behind_items);
+    w.Number("l2_write_behind_bytes", cache.l2_write_behind_bytes);
+    w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
+    w.Number("l2_errors", cache.l2_errors);
+  }
   w.End();
 }
 
@@ -129,6 +142,13 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
   w.Number("default_ttl", options.ttl.default_ttl);
   w.Number("max_ttl", options.ttl.max_ttl);
   w.Number("cleanup_interval", options.ttl.cleanup_interval);
+  w.Line("l2_enabled", options.l2.enable_l2_cache ? "yes" : "no");
+  if (options.l2.enable_l2_cache) {
+    w.Line("l2_data_dir", options.l2.data_dir);
+    w.Number("l2_max_disk_size", options.l2.max_disk_size);
+    w.Line("l2_compression", options.l2.enable_compression ? options.l2.compression : "none");
+    w.Line("l2_sync_writes", options.l2.sync_writes ? "yes" : "no");
+  }
   w.End();
 }
 

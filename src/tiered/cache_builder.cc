@@ -1,6 +1,7 @@
 #include <string>
 
 #include "common/logging.h"
+#include "disk/disk_tier.h"
 #include "ratmemcache/cache.h"
 #include "tiered/tiered_cache.h"
 
@@ -41,9 +42,8 @@ Status ValidateOptions(const CacheOptions& options) {
     return Status::InvalidArgument("l1.max_memory must be at most 1 PiB");
   }
   if (options.l2.enable_l2_cache) {
-    // The RocksDB engine exists (src/disk) but the cache does not use it yet (issue #3).
-    return Status::InvalidArgument(
-        "l2.enable_l2_cache: the persistent tier is not available in this version");
+    Status l2 = disk::ValidateL2Options(options.l2);
+    if (!l2.ok()) return l2;
   }
   if (options.max_item_size < 1024) {
     return Status::InvalidArgument("max_item_size must be at least 1 KiB (1024 bytes)");
@@ -78,7 +78,9 @@ Result<std::unique_ptr<Cache>> CacheBuilder::Build() const {
   Status valid = ValidateOptions(options_);
   if (!valid.ok()) return valid;
   if (configure_logging_) ConfigureLogging(options_.logging);
-  return std::unique_ptr<Cache>(std::make_unique<tiered::TieredCache>(options_));
+  Result<std::unique_ptr<tiered::TieredCache>> cache = tiered::TieredCache::Open(options_);
+  if (!cache.ok()) return cache.status();
+  return std::unique_ptr<Cache>(std::move(cache).value());
 }
 
 }  // namespace ratmemcache

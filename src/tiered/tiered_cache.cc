@@ -1,11 +1,18 @@
 #include "tiered/tiered_cache.h"
 
 #include <cstring>
+#include <set>
+#include <string>
 
 #include "common/logging.h"
+#include "common/process_info.h"
 
 namespace ratmemcache::tiered {
 namespace {
+
+// CAS uniques reserved ahead on disk, so that a restart never hands out one already used.
+constexpr uint64_t kCasReservation = 1ull << 24;
+constexpr std::string_view kCasMeta = "cas_reserved";
 
 uint32_t StripeCount(const PerformanceOptions& performance) {
   if (performance.lock_stripes != 0) return performance.lock_stripes;
@@ -25,16 +32,86 @@ ram::RamTierOptions RamOptions(const CacheOptions& options) {
   return ram;
 }
 
+// Receives an L2 record into a fresh (unpublished) RAM item.
+class ItemSink final : public disk::RecordSink {
+ public:
+  ItemSink(ram::RamTier* ram, const ExpiryClock* clock, std::string_view key)
+      : ram_(ram), clock_(clock), key_(key) {}
+  char* Allocate(const disk::RecordMeta& meta, size_t size) override {
+    meta_ = meta;
+    const uint32_t expires = meta.expires_at == 0 ? ExpiryClock::kNever : clock_->FromUnixTime(meta.expires_at);
+    Result<WritableItem> item = ram_->Allocate(key_, size, meta.flags, expires);
+    if (!item.ok()) return nullptr;
+    char* data = item->value_buffer().data();
+    item_ = ItemHandle(std::move(item).value().Release());
+    return data;
+  }
+  const disk::RecordMeta& meta() const { return meta_; }
+  ItemHandle Take() { return std::move(item_); }
+
+ private:
+  ram::RamTier* ram_;
+  const ExpiryClock* clock_;
+  std::string_view key_;
+  disk::RecordMeta meta_;
+  ItemHandle item_;
+};
+
+// Receives an L2 record only to learn that it exists.
+class DiscardSink final : public disk::RecordSink {
+ public:
+  char* Allocate(const disk::RecordMeta&, size_t size) override {
+    buffer_.resize(size);
+    return buffer_.data();
+  }
+
+ private:
+  std::string buffer_;
+};
+
 }  // namespace
 
-TieredCache::TieredCache(const CacheOptions& options)
-    : options_(options), ram_(RamOptions(options), &clock_) {
+Result<std::unique_ptr<TieredCache>> TieredCache::Open(const CacheOptions& options) {
+  std::unique_ptr<disk::DiskTier> disk;
+  if (options.l2.enable_l2_cache) {
+    Result<std::unique_ptr<disk::DiskTier>> opened = disk::OpenRocksDbTier(options.l2);
+    if (!opened.ok()) return opened.status();
+    disk = std::move(opened).value();
+  }
+  std::unique_ptr<TieredCache> cache(new TieredCache(options, std::move(disk)));
+  if (cache->disk_) {
+    Result<std::string> reserved = cache->disk_->GetMeta(kCasMeta);
+    if (reserved.ok()) {
+      cache->ram_.RaiseCasFloor(std::strtoull(reserved->c_str(), nullptr, 10));
+    } else if (reserved.code() != StatusCode::kNotFound) {
+      return reserved.status();
+    }
+    cache->ReserveCas();
+    if (cache->cas_reserved_.load() == 0) return Status::IoError("cannot persist the CAS reservation");
+  }
+  return cache;
+}
+
+TieredCache::TieredCache(const CacheOptions& options, std::unique_ptr<disk::DiskTier> disk)
+    : options_(options), ram_(RamOptions(options), &clock_), disk_(std::move(disk)) {
+  if (disk_) {
+    WriteBehind::Options queue;
+    queue.interval_ms = options_.l2.write_behind_interval_ms;
+    write_behind_ = std::make_unique<WriteBehind>(disk_.get(), &clock_, queue,
+                                                  [this] { ReserveCas(); });
+    ram_.set_observer(write_behind_.get());
+  }
   if (options_.ttl.cleanup_interval != 0) {
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   }
 }
 
-TieredCache::~TieredCache() { Shutdown().IgnoreError(); }
+TieredCache::~TieredCache() {
+  Shutdown().IgnoreError();
+  ram_.set_observer(nullptr);
+  write_behind_.reset();
+  disk_.reset();
+}
 
 void TieredCache::MaintenanceLoop() {
   std::unique_lock lock(maintenance_mu_);
@@ -47,18 +124,98 @@ void TieredCache::MaintenanceLoop() {
   }
 }
 
+void TieredCache::ReserveCas() {
+  const uint64_t next = ram_.NextCasPeek();
+  if (next + kCasReservation / 2 <= cas_reserved_.load(std::memory_order_relaxed)) return;
+  const uint64_t reserve = next + kCasReservation;
+  Status saved = disk_->PutMeta(kCasMeta, std::to_string(reserve));
+  if (saved.ok()) {
+    cas_reserved_.store(reserve, std::memory_order_relaxed);
+  } else {
+    Log().error("cannot persist the CAS reservation: {}", saved.message());
+  }
+}
+
 uint32_t TieredCache::ExpiresAt(int64_t exptime) const {
   if (exptime == 0) exptime = options_.ttl.default_ttl;
   return clock_.FromExptime(exptime, options_.ttl.max_ttl);
 }
 
-Result<ItemHandle> TieredCache::Get(std::string_view key) { return ram_.Get(key); }
-
-Result<ItemHandle> TieredCache::GetAndTouch(std::string_view key, int64_t exptime) {
-  return ram_.GetAndTouch(key, ExpiresAt(exptime));
+Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
+  ItemHandle pending;
+  switch (write_behind_->Find(key, &pending)) {
+    case WriteBehind::Pending::kDelete:
+      return Status::NotFound();
+    case WriteBehind::Pending::kPut: {
+      // On its way to L2 (evicted, most likely): serve it and put it back in RAM.
+      if (!ram_.IsLive(pending.get())) return Status::NotFound();
+      const uint32_t last_access = pending.get()->last_access;
+      if (ram_.Promote(pending, pending.cas(), last_access, [] { return true; }).ok()) {
+        l2_promotions_.fetch_add(1, std::memory_order_relaxed);
+      }
+      return pending;
+    }
+    case WriteBehind::Pending::kNone:
+      break;
+  }
+  const uint64_t generation = write_behind_->generation();
+  ItemSink sink(&ram_, &clock_, key);
+  const Status found = disk_->Get(key, UnixTimeNow(), &sink);
+  if (!found.ok()) {
+    if (found.code() != StatusCode::kNotFound) {
+      l2_read_errors_.fetch_add(1, std::memory_order_relaxed);
+      Log().warn("L2 read of a key failed: {}", found.message());
+    }
+    return Status::NotFound();
+  }
+  ItemHandle copy = sink.Take();
+  const uint32_t last_access =
+      std::max<uint32_t>(clock_.FromUnixTime(sink.meta().stored_at), ExpiryClock::kStartOffset);
+  // The copy is current unless a flush or a delete reached the disk, or a change of the
+  // key was queued, since the read began.
+  const Status promoted = ram_.Promote(copy, sink.meta().cas, last_access, [&] {
+    return write_behind_->generation() == generation &&
+           write_behind_->Find(key, nullptr) == WriteBehind::Pending::kNone;
+  });
+  if (promoted.ok()) {
+    l2_promotions_.fetch_add(1, std::memory_order_relaxed);
+    return copy;
+  }
+  if (promoted.code() == StatusCode::kOutOfMemory) return copy;  // served, not cached
+  return ram_.Get(key);  // RAM has a newer item, or the copy went stale
 }
 
-bool TieredCache::Contains(std::string_view key) { return ram_.Contains(key); }
+template <typename Operation>
+auto TieredCache::WithItemInRam(std::string_view key, StatusCode transient, Operation operation)
+    -> decltype(operation()) {
+  for (int attempt = 0;; ++attempt) {
+    // An item living only in L2 is brought into RAM first. If it is nowhere, the
+    // operation runs anyway and reports the miss.
+    if (write_behind_ && !ram_.Contains(key) && !ReadThrough(key).ok()) return operation();
+    auto result = operation();
+    // A miss right after the promotion means the item was evicted again in between (by
+    // other writers); it is on its way to L2 and can be promoted once more.
+    if (result.code() != transient || !write_behind_ || attempt == 3) return result;
+  }
+}
+
+Result<ItemHandle> TieredCache::Get(std::string_view key) {
+  Result<ItemHandle> item = ram_.Get(key);
+  if (item.ok() || !write_behind_) return item;
+  return ReadThrough(key);
+}
+
+Result<ItemHandle> TieredCache::GetAndTouch(std::string_view key, int64_t exptime) {
+  if (IsShutDown()) return Status::Shutdown();
+  const uint32_t expires_at = ExpiresAt(exptime);
+  return WithItemInRam(key, StatusCode::kNotFound,
+                       [&] { return ram_.GetAndTouch(key, expires_at); });
+}
+
+bool TieredCache::Contains(std::string_view key) {
+  if (ram_.Contains(key)) return true;
+  return write_behind_ && ReadThrough(key).ok();
+}
 
 Result<WritableItem> TieredCache::Allocate(std::string_view key, size_t value_size,
                                            const WriteOptions& options) {
@@ -69,12 +226,38 @@ Result<WritableItem> TieredCache::Allocate(std::string_view key, size_t value_si
   if (ram::MemcachedItemSize(key.size(), value_size, options.flags) > options_.max_item_size) {
     return Status::TooLarge();
   }
+  if (write_behind_) write_behind_->WaitForRoom();
   return ram_.Allocate(key, value_size, options.flags, ExpiresAt(options.exptime));
 }
 
 Result<uint64_t> TieredCache::Store(StoreMode mode, WritableItem item, uint64_t expected_cas) {
   if (IsShutDown()) return Status::Shutdown();
-  return ram_.Store(mode, std::move(item), expected_cas);
+  if (mode == StoreMode::kSet || mode == StoreMode::kAdd || !write_behind_) {
+    // add fails on an item in L2 as well: promote it first so that RAM sees it.
+    if (mode == StoreMode::kAdd && write_behind_ && !ram_.Contains(item.key())) {
+      ReadThrough(item.key()).IgnoreError();
+    }
+    return ram_.Store(mode, std::move(item), expected_cas);
+  }
+  // replace, append, prepend, cas need the current item in RAM. The new item is consumed
+  // by a store, so keep a copy of it for retries.
+  const StatusCode transient = mode == StoreMode::kCas ? StatusCode::kNotFound : StatusCode::kNotStored;
+  const std::string key(item.key());
+  const std::span<char> bytes = item.value_buffer();
+  const std::string value(bytes.data(), bytes.size());
+  const uint32_t flags = item.get()->flags;
+  const uint32_t expires_at = item.get()->expires_at.load(std::memory_order_relaxed);
+  bool first = true;
+  return WithItemInRam(key, transient, [&]() -> Result<uint64_t> {
+    if (!first) {
+      Result<WritableItem> again = ram_.Allocate(key, value.size(), flags, expires_at);
+      if (!again.ok()) return again.status();
+      if (!value.empty()) std::memcpy(again->value_buffer().data(), value.data(), value.size());
+      item = std::move(again).value();
+    }
+    first = false;
+    return ram_.Store(mode, std::move(item), expected_cas);
+  });
 }
 
 Result<uint64_t> TieredCache::Store(StoreMode mode, std::string_view key, std::string_view value,
@@ -86,24 +269,56 @@ Result<uint64_t> TieredCache::Store(StoreMode mode, std::string_view key, std::s
   return Store(mode, std::move(item).value(), expected_cas);
 }
 
-Status TieredCache::Delete(std::string_view key) { return ram_.Delete(key); }
+Status TieredCache::Delete(std::string_view key) {
+  if (IsShutDown()) return Status::Shutdown();
+  Status deleted = ram_.Delete(key);
+  if (deleted.ok() || !write_behind_) return deleted;
+  // Not in RAM: it may be on its way to L2, or in L2 only.
+  bool exists = false;
+  ItemHandle pending;
+  switch (write_behind_->Find(key, &pending)) {
+    case WriteBehind::Pending::kDelete:
+      return Status::NotFound();
+    case WriteBehind::Pending::kPut:
+      exists = ram_.IsLive(pending.get());
+      break;
+    case WriteBehind::Pending::kNone: {
+      DiscardSink sink;
+      exists = disk_->Get(key, UnixTimeNow(), &sink).ok();
+      break;
+    }
+  }
+  if (!exists) return Status::NotFound();
+  write_behind_->EnqueueDelete(key);
+  ram_.Delete(key).IgnoreError();  // a copy promoted meanwhile
+  return Status::Ok();
+}
 
 Result<uint64_t> TieredCache::Increment(std::string_view key, uint64_t delta) {
   if (IsShutDown()) return Status::Shutdown();
-  return ram_.ApplyDelta(key, true, delta);
+  return WithItemInRam(key, StatusCode::kNotFound, [&] { return ram_.ApplyDelta(key, true, delta); });
 }
 
 Result<uint64_t> TieredCache::Decrement(std::string_view key, uint64_t delta) {
   if (IsShutDown()) return Status::Shutdown();
-  return ram_.ApplyDelta(key, false, delta);
+  return WithItemInRam(key, StatusCode::kNotFound, [&] { return ram_.ApplyDelta(key, false, delta); });
 }
 
 Status TieredCache::Touch(std::string_view key, int64_t exptime) {
-  return ram_.Touch(key, ExpiresAt(exptime));
+  if (IsShutDown()) return Status::Shutdown();
+  const uint32_t expires_at = ExpiresAt(exptime);
+  return WithItemInRam(key, StatusCode::kNotFound, [&] { return ram_.Touch(key, expires_at); });
 }
 
 Status TieredCache::Flush(int64_t exptime) {
+  if (IsShutDown()) return Status::Shutdown();
   if (exptime == 0) {
+    // L2 first: a read racing the flush can then no longer bring an old copy back into
+    // RAM after RAM has been emptied.
+    if (write_behind_) {
+      Status flushed = write_behind_->Flush(0, UnixTimeNow());
+      if (!flushed.ok()) Log().error("L2 flush: {}", flushed.message());
+    }
     ram_.SetFlushDeadline(0);
     ram_.FlushAll();
     return Status::Ok();
@@ -111,11 +326,24 @@ Status TieredCache::Flush(int64_t exptime) {
   // As memcached: the items stored up to one second before the given time go when it
   // arrives (oldest_live = realtime(exptime) - 1).
   const uint32_t when = clock_.FromExptime(exptime);
-  ram_.SetFlushDeadline(when > ExpiryClock::kExpired ? when - 1 : ExpiryClock::kExpired);
+  const uint32_t deadline = when > ExpiryClock::kExpired ? when - 1 : ExpiryClock::kExpired;
+  ram_.SetFlushDeadline(deadline);
+  if (write_behind_) {
+    Status flushed = write_behind_->Flush(clock_.ToUnixTime(deadline), UnixTimeNow());
+    if (!flushed.ok()) Log().error("L2 flush: {}", flushed.message());
+  }
   return Status::Ok();
 }
 
-std::vector<std::string> TieredCache::Keys() { return ram_.Keys(); }
+std::vector<std::string> TieredCache::Keys() {
+  std::vector<std::string> keys = ram_.Keys();
+  if (!disk_) return keys;
+  std::set<std::string> all(keys.begin(), keys.end());
+  disk_->ScanKeys(UnixTimeNow(), [&](std::string_view key) {
+    if (write_behind_->Find(key, nullptr) != WriteBehind::Pending::kDelete) all.emplace(key);
+  }).IgnoreError();
+  return std::vector<std::string>(all.begin(), all.end());
+}
 
 uint64_t TieredCache::Size() { return ram_.Size(); }
 
@@ -136,6 +364,22 @@ CacheStats TieredCache::Stats() {
   stats.get_expired = ram.get_expired;
   stats.get_flushed = ram.get_flushed;
   stats.lock_stripes = ram_.stripe_count();
+  if (disk_) {
+    const disk::DiskStats disk = disk_->Stats();
+    const WriteBehind::Stats queue = write_behind_->GetStats();
+    stats.l2_enabled = true;
+    stats.l2_items = disk.estimated_items;
+    stats.l2_bytes = disk.disk_bytes;
+    stats.l2_gets = disk.gets;
+    stats.l2_hits = disk.hits;
+    stats.l2_writes = disk.writes;
+    stats.l2_promotions = l2_promotions_.load(std::memory_order_relaxed);
+    stats.l2_demotions = queue.demotions;
+    stats.l2_write_behind_items = queue.pending_items;
+    stats.l2_write_behind_bytes = queue.pending_bytes;
+    stats.l2_errors = queue.errors + l2_read_errors_.load(std::memory_order_relaxed);
+    stats.l2_evicted_for_size = disk.evicted_for_size;
+  }
   return stats;
 }
 
@@ -147,7 +391,18 @@ Status TieredCache::Shutdown() {
   }
   maintenance_cv_.notify_all();
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
-  return Status::Ok();
+  if (!write_behind_) return Status::Ok();
+  // Everything still only in RAM goes to L2 before we stop.
+  std::vector<ItemHandle> unpersisted = ram_.CollectUnpersisted();
+  for (ItemHandle& item : unpersisted) write_behind_->EnqueuePut(item.get(), false);
+  unpersisted.clear();
+  write_behind_->Drain();
+  Status saved = disk_->PutMeta(kCasMeta, std::to_string(ram_.NextCasPeek()));
+  const WriteBehind::Stats queue = write_behind_->GetStats();
+  if (queue.pending_items != 0) {
+    return Status::IoError(std::to_string(queue.pending_items) + " changes could not be written to L2");
+  }
+  return saved;
 }
 
 Status TieredCache::SetMemoryLimit(uint64_t max_memory) {

@@ -2,8 +2,15 @@
 
 // TieredCache: the implementation of the public Cache. Converts memcached exptimes into
 // clock times (applying default_ttl and max_ttl), enforces the maximum item size, and
-// runs the RAM tier (L1) with a background thread that reclaims expired items. The
-// persistent tier (L2) plugs in here.
+// runs the RAM tier (L1) and, when enabled, the persistent tier (L2):
+//
+//   write:  L1, then the write-behind queue carries the change to L2 in batches;
+//   read:   L1; on a miss the queue's newest change of the key, then L2, promoting what it
+//           finds into L1;
+//   evict:  an L1 victim not yet in L2 is queued for L2 (demotion), not lost;
+//   delete, flush_all, touch, incr/decr, append/prepend, cas: the same whether the item is
+//           in L1, L2 or both (L2-only items are promoted first);
+//   stop:   everything only in L1 is written to L2; a restart serves it again.
 //
 // Thread-safe, as Cache promises.
 
@@ -13,15 +20,18 @@
 #include <thread>
 
 #include "common/expiry_clock.h"
+#include "disk/disk_tier.h"
 #include "ram/ram_tier.h"
 #include "ratmemcache/cache.h"
+#include "tiered/write_behind.h"
 
 namespace ratmemcache::tiered {
 
 class TieredCache final : public Cache {
  public:
-  // REQUIRES: ValidateOptions(options).ok().
-  explicit TieredCache(const CacheOptions& options);
+  // Opens L2 when options.l2.enable_l2_cache. REQUIRES: ValidateOptions(options).ok().
+  // Returns: IoError (L2 cannot be opened).
+  static Result<std::unique_ptr<TieredCache>> Open(const CacheOptions& options);
   ~TieredCache() override;
 
   Result<ItemHandle> Get(std::string_view key) override;
@@ -50,15 +60,36 @@ class TieredCache final : public Cache {
   // Runs one reclaim pass now; returns the number of items reclaimed. For tests.
   size_t TEST_ReclaimExpired() { return ram_.ReclaimExpired(); }
   ExpiryClock& TEST_clock() { return clock_; }
+  // Writes everything queued for L2 now. For tests.
+  void TEST_DrainWriteBehind() {
+    if (write_behind_) write_behind_->Drain();
+  }
 
  private:
+  TieredCache(const CacheOptions& options, std::unique_ptr<disk::DiskTier> disk);
   uint32_t ExpiresAt(int64_t exptime) const;
   bool IsShutDown() const { return shut_down_.load(std::memory_order_acquire); }
   void MaintenanceLoop();
+  // L1 missed `key`: the newest queued change, else L2, promoting what is found.
+  // Returns: NotFound.
+  Result<ItemHandle> ReadThrough(std::string_view key);
+  // Runs `operation` (which needs the key's current item in RAM) after promoting an item
+  // living only in L2, again if it reports `transient` because the item was evicted
+  // between the promotion and the operation.
+  template <typename Operation>
+  auto WithItemInRam(std::string_view key, StatusCode transient, Operation operation)
+      -> decltype(operation());
+  // Keeps the persisted CAS reservation ahead of the CAS uniques in use.
+  void ReserveCas();
 
   const CacheOptions options_;
   ExpiryClock clock_;
   ram::RamTier ram_;
+  std::unique_ptr<disk::DiskTier> disk_;          // null without L2
+  std::unique_ptr<WriteBehind> write_behind_;     // null without L2
+  std::atomic<uint64_t> cas_reserved_{0};
+  std::atomic<uint64_t> l2_promotions_{0};
+  std::atomic<uint64_t> l2_read_errors_{0};
 
   std::atomic<bool> shut_down_{false};
   std::mutex maintenance_mu_;

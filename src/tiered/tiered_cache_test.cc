@@ -7,6 +7,12 @@
 namespace ratmemcache::tiered {
 namespace {
 
+std::unique_ptr<TieredCache> Make(const CacheOptions& options) {
+  auto cache = TieredCache::Open(options);
+  EXPECT_TRUE(cache.ok()) << cache.status().ToString();
+  return std::move(cache).value();
+}
+
 CacheOptions Quiet() {
   CacheOptions options;
   options.ttl.cleanup_interval = 0;
@@ -38,13 +44,15 @@ TEST(CacheBuilder, ValidatesAndNamesTheOption) {
             std::string::npos);
   options = CacheOptions();
   options.l2.enable_l2_cache = true;
-  EXPECT_NE(CacheBuilder().options(options).Build().status().message().find("l2.enable_l2_cache"),
+  options.l2.compression = "brotli";
+  EXPECT_NE(CacheBuilder().options(options).Build().status().message().find("l2.compression"),
             std::string::npos);
   EXPECT_TRUE(CacheBuilder().l1(L1Options{}).ttl(TtlOptions{}).Build().ok());
 }
 
 TEST(TieredCache, OperationsAndOutcomes) {
-  TieredCache cache(Quiet());
+  auto owned = Make(Quiet());
+  TieredCache& cache = *owned;
   EXPECT_EQ(cache.Get("k").code(), StatusCode::kNotFound);
   ASSERT_TRUE(cache.Set("k", "v", WriteOptions{42, 0}).ok());
   EXPECT_EQ(cache.Get("k")->flags(), 42u);
@@ -74,7 +82,8 @@ TEST(TieredCache, DefaultAndMaxTtl) {
   CacheOptions options = Quiet();
   options.ttl.default_ttl = 10;
   options.ttl.max_ttl = 100;
-  TieredCache cache(options);
+  auto owned = Make(options);
+  TieredCache& cache = *owned;
   ASSERT_TRUE(cache.Set("default", "v").ok());
   ASSERT_TRUE(cache.SetWithTtl("long", "v", 1000).ok());
   const uint32_t now = cache.clock().Now();
@@ -86,7 +95,8 @@ TEST(TieredCache, DefaultAndMaxTtl) {
 }
 
 TEST(TieredCache, TouchAndGetAndTouch) {
-  TieredCache cache(Quiet());
+  auto owned = Make(Quiet());
+  TieredCache& cache = *owned;
   ASSERT_TRUE(cache.SetWithTtl("k", "v", 1).ok());
   EXPECT_TRUE(cache.Touch("k", 0).ok());
   cache.TEST_clock().TEST_Advance(5);
@@ -97,7 +107,8 @@ TEST(TieredCache, TouchAndGetAndTouch) {
 }
 
 TEST(TieredCache, DelayedFlush) {
-  TieredCache cache(Quiet());
+  auto owned = Make(Quiet());
+  TieredCache& cache = *owned;
   ASSERT_TRUE(cache.Set("old", "v").ok());
   ASSERT_TRUE(cache.Flush(10).ok());
   EXPECT_TRUE(cache.Contains("old"));
@@ -112,7 +123,8 @@ TEST(TieredCache, DelayedFlush) {
 TEST(TieredCache, BackgroundSweepReclaims) {
   CacheOptions options;
   options.ttl.cleanup_interval = 1;
-  TieredCache cache(options);
+  auto owned = Make(options);
+  TieredCache& cache = *owned;
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(cache.SetWithTtl(std::to_string(i), "v", 1).ok());
   // The sweep runs each second; two seconds later every item has expired and gone.
   for (int i = 0; i < 50 && cache.Size() != 0; ++i) {
@@ -123,7 +135,8 @@ TEST(TieredCache, BackgroundSweepReclaims) {
 }
 
 TEST(TieredCache, MemoryLimitAtRunTime) {
-  TieredCache cache(Quiet());
+  auto owned = Make(Quiet());
+  TieredCache& cache = *owned;
   EXPECT_EQ(cache.SetMemoryLimit(1000).code(), StatusCode::kInvalidArgument);
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(cache.Set(std::to_string(i), std::string(1000, 'x')).ok());
   ASSERT_TRUE(cache.SetMemoryLimit(2 << 20).ok());

@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -31,6 +32,8 @@ class Server:
         self.name = name
         self.process = None
         self.stderr_text = ""
+        self.data_dir = None
+        self.owns_data_dir = False
 
     def start(self, wait=True):
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -80,13 +83,22 @@ class Server:
         self.stderr_text = self.process.stderr.read().decode(errors="replace")
         self.process.stdout.close()
         self.process.stderr.close()
+        if self.owns_data_dir and self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
         return self.process.returncode
 
 
-def start_rat(*args, port=None, wait=True):
+def start_rat(*args, port=None, wait=True, data_dir=None):
+    """Starts rat_memcached; its persistent tier lives in `data_dir` (a fresh temporary
+    folder, removed with the server, unless given)."""
     port = port or free_port()
-    argv = [RMC_BINARY, "-p", str(port), "-l", "127.0.0.1"] + [str(a) for a in args]
-    return Server(argv, port, "rat_memcached").start(wait=wait)
+    owned = data_dir is None
+    data_dir = data_dir or tempfile.mkdtemp(prefix="rmc_test_l2_")
+    argv = [RMC_BINARY, "-p", str(port), "-l", "127.0.0.1", "--data-dir", data_dir] + [str(a) for a in args]
+    server = Server(argv, port, "rat_memcached")
+    server.data_dir = data_dir
+    server.owns_data_dir = owned
+    return server.start(wait=wait)
 
 
 def start_memcached(*args, port=None):

@@ -68,7 +68,8 @@ def test_bad_flags_exit_2_naming_the_flag(args, fragment):
     ("[ttl]\ncleanup_interval = \"often\"\n", "[ttl] cleanup_interval: must be an integer"),
     ("[nosuch]\nx = 1\n", "[nosuch]: unknown section"),
     ("[logging]\nlevel = \"loud\"\n", "[logging] level: unknown level 'loud'"),
-    ("[l2]\nenable_l2_cache = true\n", "[l2]: the persistent tier (L2) is not available"),
+    ("[l2]\nl2_write_strategy = \"always\"\n", "[l2] l2_write_strategy: every change reaches L2"),
+    ("[l2]\ncompression = \"brotli\"\n", "l2.compression"),
     ("[l1\n", ".toml:1:4: Error while parsing table header"),
 ])
 def test_bad_config_exit_2_naming_the_key(text, fragment):
@@ -228,7 +229,7 @@ def test_expiry_lazy_and_swept():
 
 
 def test_eviction_keeps_memory_within_m():
-    server = start_rat("-m", "8", "-I", "1m")
+    server = start_rat("-m", "8", "-I", "1m", "--no-l2")
     try:
         value = b"v" * 1000
         with server.connect() as c:

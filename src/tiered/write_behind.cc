@@ -1,0 +1,215 @@
+#include "tiered/write_behind.h"
+
+#include <vector>
+
+#include "common/logging.h"
+#include "common/process_info.h"
+
+namespace ratmemcache::tiered {
+namespace {
+
+// Rough memory of one queued change, for the back-pressure bound.
+size_t EntryBytes(const ram::Item* item, std::string_view key) {
+  return 64 + key.size() + (item != nullptr ? item->value_len : 0);
+}
+
+}  // namespace
+
+WriteBehind::WriteBehind(disk::DiskTier* disk, const ExpiryClock* clock, const Options& options,
+                         std::function<void()> tick)
+    : disk_(disk), clock_(clock), options_(options), tick_(std::move(tick)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+WriteBehind::~WriteBehind() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  thread_.join();
+  Drain();
+  std::deque<Entry> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(queue_);
+    index_.clear();
+  }
+  ReleaseEntries(left);
+}
+
+void WriteBehind::EnqueuePut(ram::Item* item, bool demotion) {
+  ram::RetainItem(item);
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    const size_t bytes = EntryBytes(item, item->key());
+    queue_.push_back(Entry{next_seq_++, item, {}, bytes});
+    Index(queue_.back());
+    pending_bytes_ += bytes;
+    if (demotion) ++stats_.demotions;
+    wake = pending_bytes_ >= options_.max_batch_bytes;
+  }
+  if (wake) work_cv_.notify_one();
+}
+
+void WriteBehind::EnqueueDelete(std::string_view key) {
+  std::lock_guard lock(mu_);
+  const size_t bytes = EntryBytes(nullptr, key);
+  queue_.push_back(Entry{next_seq_++, nullptr, std::string(key), bytes});
+  Index(queue_.back());
+  pending_bytes_ += bytes;
+}
+
+void WriteBehind::Index(const Entry& entry) {
+  // Re-insert rather than assign: the map's key must point into the newest entry, which
+  // outlives the older one it replaces.
+  const std::string_view key = KeyOf(entry);
+  index_.erase(key);
+  index_.emplace(key, IndexEntry{entry.seq, entry.item});
+}
+
+WriteBehind::Pending WriteBehind::Find(std::string_view key, ItemHandle* item) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return Pending::kNone;
+  if (it->second.item == nullptr) return Pending::kDelete;
+  if (item != nullptr) {
+    ram::RetainItem(it->second.item);
+    *item = ItemHandle(it->second.item);
+  }
+  return Pending::kPut;
+}
+
+void WriteBehind::WaitForRoom() {
+  std::unique_lock lock(mu_);
+  if (pending_bytes_ <= options_.max_pending_bytes) return;
+  work_cv_.notify_one();
+  room_cv_.wait(lock, [this] { return pending_bytes_ <= options_.max_pending_bytes || stop_; });
+}
+
+void WriteBehind::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    work_cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] {
+      return stop_ || pending_bytes_ >= options_.max_batch_bytes;
+    });
+    lock.unlock();
+    while (WriteBatch()) {
+    }
+    if (tick_) tick_();
+    lock.lock();
+  }
+}
+
+bool WriteBehind::WriteBatch() {
+  std::lock_guard write_lock(write_mu_);
+  std::vector<disk::DiskWrite> writes;
+  size_t count = 0;
+  {
+    std::lock_guard lock(mu_);
+    size_t bytes = 0;
+    for (const Entry& entry : queue_) {
+      if (count != 0 && bytes + entry.bytes > options_.max_batch_bytes) break;
+      bytes += entry.bytes;
+      ++count;
+      disk::DiskWrite write;
+      write.key = KeyOf(entry);
+      if (entry.item == nullptr) {
+        write.kind = disk::DiskWrite::Kind::kDelete;
+      } else {
+        const ram::Item* item = entry.item;
+        const uint32_t expires = item->expires_at.load(std::memory_order_relaxed);
+        write.meta.flags = item->flags;
+        write.meta.expires_at = expires == ExpiryClock::kNever ? 0 : clock_->ToUnixTime(expires);
+        write.meta.stored_at = clock_->ToUnixTime(item->last_access);
+        write.meta.cas = item->cas;
+        write.value = item->value();
+      }
+      writes.push_back(write);
+    }
+  }
+  if (count == 0) return false;
+  // Entries at the front stay put while we write: only this thread (under write_mu_)
+  // removes them, and appends do not move them.
+  const Status written = disk_->Write(writes);
+  std::deque<Entry> done;
+  {
+    std::lock_guard lock(mu_);
+    if (!written.ok()) {
+      ++stats_.errors;
+    } else {
+      bool deleted = false;
+      for (size_t i = 0; i < count; ++i) {
+        Entry& entry = queue_.front();
+        auto it = index_.find(KeyOf(entry));
+        if (it != index_.end() && it->second.seq == entry.seq) index_.erase(it);
+        if (entry.item != nullptr) {
+          entry.item->persisted.store(1, std::memory_order_relaxed);
+        } else {
+          deleted = true;
+        }
+        pending_bytes_ -= entry.bytes;
+        done.push_back(std::move(entry));
+        queue_.pop_front();
+      }
+      stats_.written += count;
+      ++stats_.batches;
+      if (deleted) generation_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+  if (!written.ok()) {
+    Log().warn("L2 write-behind: {} (will retry)", written.message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return false;
+  }
+  room_cv_.notify_all();
+  ReleaseEntries(done);
+  return true;
+}
+
+void WriteBehind::ReleaseEntries(std::deque<Entry>& entries) {
+  for (Entry& entry : entries) {
+    if (entry.item != nullptr) ram::ReleaseItem(entry.item);
+  }
+  entries.clear();
+}
+
+Status WriteBehind::Flush(int64_t deadline_unix, int64_t now_unix) {
+  std::lock_guard write_lock(write_mu_);
+  const bool now = deadline_unix == 0 || deadline_unix <= now_unix;
+  std::deque<Entry> dropped;
+  if (now) {
+    std::lock_guard lock(mu_);
+    dropped.swap(queue_);
+    index_.clear();
+    pending_bytes_ = 0;
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  room_cv_.notify_all();
+  ReleaseEntries(dropped);
+  Status flushed = disk_->Flush(now ? 0 : deadline_unix, now_unix);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return flushed;
+}
+
+void WriteBehind::Drain() {
+  for (int failures = 0; failures < 50;) {
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) return;
+    }
+    if (!WriteBatch()) ++failures;
+  }
+  Log().error("L2 write-behind: giving up on {} queued changes", GetStats().pending_items);
+}
+
+WriteBehind::Stats WriteBehind::GetStats() {
+  std::lock_guard lock(mu_);
+  Stats stats = stats_;
+  stats.pending_items = queue_.size();
+  stats.pending_bytes = pending_bytes_;
+  return stats;
+}
+
+}  // namespace ratmemcache::tiered
