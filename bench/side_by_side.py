@@ -26,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,7 @@ LOAD = os.path.join(BUILD, "bench", "rmc_load")
 MEMCACHED = shutil.which("memcached") or "/usr/bin/memcached"
 SERVER_CPU = "1"
 CLIENT_CPU = "0"
+RAT_EXTRA = []  # extra rat_memcached flags (--no-l2 with --ram-only)
 
 
 def free_port():
@@ -47,12 +49,15 @@ class Server:
     def __init__(self, kind, threads, memory_mb, conns):
         self.kind = kind
         self.port = free_port()
+        self.data_dir = None
         common = ["-p", str(self.port), "-l", "127.0.0.1", "-t", str(threads), "-m", str(memory_mb),
                   "-c", str(conns)]
         if kind == "memcached":
             argv = [MEMCACHED, "-u", "root", "-U", "0"] + common
         else:
-            argv = [RAT] + common
+            # The persistent tier is on, as by default, in a fresh folder per run.
+            self.data_dir = tempfile.mkdtemp(prefix="rmc_bench_l2_")
+            argv = [RAT, "--data-dir", self.data_dir] + common + RAT_EXTRA
         self.process = subprocess.Popen(["taskset", "-c", SERVER_CPU] + argv,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -79,6 +84,8 @@ class Server:
     def stop(self):
         self.process.kill()
         self.process.wait()
+        if self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def load(server, *args):
@@ -153,7 +160,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help="1 round of 3 s, 200k items, 2k conns")
     parser.add_argument("--only", default="", help="comma-separated workload names")
     parser.add_argument("--out", default="")
+    parser.add_argument("--ram-only", action="store_true", help="run rat_memcached with --no-l2")
     cfg = parser.parse_args()
+    if cfg.ram_only:
+        RAT_EXTRA.append("--no-l2")
     if cfg.quick:
         cfg.rounds, cfg.duration, cfg.items, cfg.conns = 1, 3, 200000, 2000
     for path in (RAT, LOAD, MEMCACHED):
@@ -173,7 +183,8 @@ def main():
              "",
              f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs; server pinned to CPU {SERVER_CPU} "
              f"(-t {cfg.threads}), load generator to CPU {CLIENT_CPU}; {cfg.rounds} alternating rounds of "
-             f"{cfg.duration:g} s; medians.", "",
+             f"{cfg.duration:g} s; medians. rat_memcached "
+             f"{'RAM only (--no-l2)' if cfg.ram_only else 'with its persistent tier on (the default)'}.", "",
              "| workload | metric | memcached | rat_memcached | ratio (rat/mc) |", "|---|---|---|---|---|"]
     for name in selected:
         kind, extra = workloads[name]

@@ -178,6 +178,8 @@ class CacheBuilder {
   CacheBuilder() = default;
   CacheBuilder& options(const CacheOptions& options);
   CacheBuilder& l1(const L1Options& l1);
+  // The persistent tier; off unless l2.enable_l2_cache.
+  CacheBuilder& l2(const L2Options& l2);
   CacheBuilder& ttl(const TtlOptions& ttl);
   CacheBuilder& performance(const PerformanceOptions& performance);
   // Configures the library's logger ("ratmemcache", spdlog) when the cache is built.
@@ -185,8 +187,8 @@ class CacheBuilder {
   CacheBuilder& logging(const LoggingOptions& logging);
   CacheBuilder& max_item_size(uint64_t bytes);
 
-  // Validates the options and builds the cache. Returns: InvalidArgument naming the
-  // offending option.
+  // Validates the options and builds the cache (opening L2 when enabled). Returns:
+  // InvalidArgument naming the offending option, IoError when L2 cannot be opened.
   Result<std::unique_ptr<Cache>> Build() const;
 
  private:

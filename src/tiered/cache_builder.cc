@@ -15,6 +15,10 @@ CacheBuilder& CacheBuilder::l1(const L1Options& l1) {
   options_.l1 = l1;
   return *this;
 }
+CacheBuilder& CacheBuilder::l2(const L2Options& l2) {
+  options_.l2 = l2;
+  return *this;
+}
 CacheBuilder& CacheBuilder::ttl(const TtlOptions& ttl) {
   options_.ttl = ttl;
   return *this;
