@@ -339,22 +339,25 @@ void RamTier::RaiseCasFloor(uint64_t floor) {
   }
 }
 
-std::vector<ItemHandle> RamTier::CollectUnpersisted() {
-  std::vector<ItemHandle> items;
+void RamTier::ForEachLive(const std::function<void(Item*)>& visit) {
   for (auto& stripe_ptr : stripes_) {
     Stripe& stripe = *stripe_ptr;
     std::lock_guard lock(stripe.mu);
     const uint32_t now = clock_->Now();
     for (size_t i = 0; i < stripe.table.capacity(); ++i) {
       Item* item = stripe.table.SlotItem(i);
-      if (item == nullptr || Check(item, now) != Liveness::kLive ||
-          item->persisted.load(std::memory_order_relaxed) != 0) {
-        continue;
-      }
-      RetainItem(item);
-      items.emplace_back(item);
+      if (item != nullptr && Check(item, now) == Liveness::kLive) visit(item);
     }
   }
+}
+
+std::vector<ItemHandle> RamTier::CollectUnpersisted() {
+  std::vector<ItemHandle> items;
+  ForEachLive([&](Item* item) {
+    if (item->persisted.load(std::memory_order_relaxed) != 0) return;
+    RetainItem(item);
+    items.emplace_back(item);
+  });
   return items;
 }
 
@@ -558,15 +561,7 @@ size_t RamTier::ReclaimExpired() {
 
 std::vector<std::string> RamTier::Keys() {
   std::vector<std::string> keys;
-  for (auto& stripe_ptr : stripes_) {
-    Stripe& stripe = *stripe_ptr;
-    std::lock_guard lock(stripe.mu);
-    const uint32_t now = clock_->Now();
-    for (size_t i = 0; i < stripe.table.capacity(); ++i) {
-      Item* item = stripe.table.SlotItem(i);
-      if (item != nullptr && Check(item, now) == Liveness::kLive) keys.emplace_back(item->key());
-    }
-  }
+  ForEachLive([&](Item* item) { keys.emplace_back(item->key()); });
   return keys;
 }
 

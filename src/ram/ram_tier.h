@@ -172,6 +172,8 @@ class RamTier {
   void Unlink(Stripe& stripe, Item* item, uint64_t hash);
   // Charges or credits the change of the stripe's table size since `bytes_before`.
   void AccountTableResize(Stripe& stripe, size_t bytes_before);
+  // Calls `visit` for every live item, stripe by stripe, with that stripe's lock held.
+  void ForEachLive(const std::function<void(Item*)>& visit);
   // The item's expiry changed in place: it needs persisting again. REQUIRES: stripe lock.
   void NoteExpiryChange(Item* item);
   bool Fits(int64_t extra_bytes, int64_t extra_entries) const;
