@@ -64,10 +64,13 @@ class DiskTier {
   // Looks `key` up. Expired, flushed and size-evicted records are not found.
   // Returns: NotFound, IoError, OutOfMemory.
   virtual Status Get(std::string_view key, int64_t now_unix, RecordSink* sink) = 0;
-  // flush_all: with `deadline` 0 removes every record now; otherwise records stored at or
-  // before `deadline` (unix seconds) count as gone once it has come (and those present are
-  // removed at once if it already has). Persistent.
-  virtual Status Flush(int64_t deadline, int64_t now_unix) = 0;
+  // flush_all now: every record with a CAS below `cas_boundary` is gone, also those
+  // written later (a write already on its way when the flush came); present ones are
+  // removed at once. Persistent.
+  virtual Status FlushNow(uint64_t cas_boundary) = 0;
+  // Delayed flush_all: records stored at or before `deadline` (unix seconds) count as gone
+  // once it has come. Persistent; replaces an earlier deadline.
+  virtual Status FlushAt(int64_t deadline) = 0;
   // Calls `visit` with every live key. Costs a walk of the whole database.
   virtual Status ScanKeys(int64_t now_unix, const std::function<void(std::string_view)>& visit) = 0;
   // Small persistent values for the cache's own bookkeeping (e.g. the CAS high-water mark).

@@ -68,7 +68,7 @@ bool IsGone(const RecordMeta& meta, int64_t now, const Visibility& visibility) {
       meta.stored_at <= visibility.flush_deadline) {
     return true;
   }
-  return meta.cas < visibility.eviction_watermark;
+  return meta.cas < visibility.eviction_watermark || meta.cas < visibility.flush_cas;
 }
 
 }  // namespace ratmemcache::disk

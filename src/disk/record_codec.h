@@ -35,6 +35,7 @@ std::optional<DecodedRecord> DecodeRecord(std::string_view encoded);
 struct Visibility {
   int64_t flush_deadline = 0;      // unix seconds; 0 = none
   uint64_t eviction_watermark = 0; // records with a lower CAS were evicted for size
+  uint64_t flush_cas = 0;          // records with a lower CAS were flushed
 };
 // True when a record is gone at `now` (unix seconds): expired, flushed or evicted.
 bool IsGone(const RecordMeta& meta, int64_t now, const Visibility& visibility);

@@ -26,6 +26,7 @@ namespace {
 
 constexpr std::string_view kFlushDeadlineMeta = "flush_deadline";
 constexpr std::string_view kWatermarkMeta = "eviction_watermark";
+constexpr std::string_view kFlushCasMeta = "flush_cas";
 
 Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return Status::Ok();
@@ -36,11 +37,13 @@ Status FromRocks(const rocksdb::Status& status, std::string_view what) {
 struct SharedVisibility {
   std::atomic<int64_t> flush_deadline{0};
   std::atomic<uint64_t> eviction_watermark{0};
+  std::atomic<uint64_t> flush_cas{0};
   std::atomic<uint64_t> dropped{0};
 
   Visibility Load() const {
     return Visibility{flush_deadline.load(std::memory_order_acquire),
-                      eviction_watermark.load(std::memory_order_acquire)};
+                      eviction_watermark.load(std::memory_order_acquire),
+                      flush_cas.load(std::memory_order_acquire)};
   }
 };
 
@@ -121,16 +124,18 @@ class RocksDbTier final : public DiskTier {
     return Status::Ok();
   }
 
-  Status Flush(int64_t deadline, int64_t now_unix) override {
-    if (deadline == 0 || deadline <= now_unix) {
-      // Now: drop every data record. A deadline that has already come stays in force for
-      // records stored in its own second (memcached's rule, to the second).
-      const std::string begin(1, kDataPrefix);
-      const std::string end(1, static_cast<char>(kDataPrefix + 1));
-      Status deleted = FromRocks(
-          db_->DeleteRange(write_options_, db_->DefaultColumnFamily(), begin, end), "L2 flush");
-      if (!deleted.ok()) return deleted;
-    }
+  Status FlushNow(uint64_t cas_boundary) override {
+    // The boundary first, so that no write landing after the range delete shows through.
+    Status saved = PutMeta(kFlushCasMeta, std::to_string(cas_boundary));
+    if (!saved.ok()) return saved;
+    shared_->flush_cas.store(cas_boundary, std::memory_order_release);
+    const std::string begin(1, kDataPrefix);
+    const std::string end(1, static_cast<char>(kDataPrefix + 1));
+    return FromRocks(db_->DeleteRange(write_options_, db_->DefaultColumnFamily(), begin, end),
+                     "L2 flush");
+  }
+
+  Status FlushAt(int64_t deadline) override {
     shared_->flush_deadline.store(deadline, std::memory_order_release);
     return PutMeta(kFlushDeadlineMeta, std::to_string(deadline));
   }
@@ -205,13 +210,18 @@ class RocksDbTier final : public DiskTier {
 
   // Restores the flush deadline, the eviction watermark and the highest CAS seen.
   Status LoadState() {
-    for (auto [name, target] : {std::pair{kFlushDeadlineMeta, 0}, std::pair{kWatermarkMeta, 1}}) {
+    for (std::string_view name : {kFlushDeadlineMeta, kWatermarkMeta, kFlushCasMeta}) {
       Result<std::string> value = GetMeta(name);
       if (value.code() == StatusCode::kNotFound) continue;
       if (!value.ok()) return value.status();
-      const long long number = std::atoll(value->c_str());
-      if (target == 0) shared_->flush_deadline.store(number, std::memory_order_release);
-      else shared_->eviction_watermark.store(static_cast<uint64_t>(number), std::memory_order_release);
+      const uint64_t number = std::strtoull(value->c_str(), nullptr, 10);
+      if (name == kFlushDeadlineMeta) {
+        shared_->flush_deadline.store(static_cast<int64_t>(number), std::memory_order_release);
+      } else if (name == kWatermarkMeta) {
+        shared_->eviction_watermark.store(number, std::memory_order_release);
+      } else {
+        shared_->flush_cas.store(number, std::memory_order_release);
+      }
     }
     max_cas_.store(shared_->eviction_watermark.load(), std::memory_order_relaxed);
     return Status::Ok();

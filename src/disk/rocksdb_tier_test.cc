@@ -119,19 +119,23 @@ TEST_F(RocksDbTierTest, ExpiredRecordsAreNeverServedAndCompactedAway) {
 
 TEST_F(RocksDbTierTest, FlushNowAndDelayed) {
   Open();
-  ASSERT_TRUE(Put("a", "1").ok());
+  ASSERT_TRUE(Put("a", "1", RecordMeta{0, 0, 0, 10}).ok());
   const int64_t now = UnixTimeNow();
-  ASSERT_TRUE(tier_->Flush(0, now).ok());
+  ASSERT_TRUE(tier_->FlushNow(11).ok());
   EXPECT_EQ(Get("a"), "<miss>");
-  ASSERT_TRUE(Put("b", "2", RecordMeta{0, 0, now, 0}).ok());
+  // A write already on its way when the flush came (CAS below the boundary) stays hidden.
+  ASSERT_TRUE(Put("late", "x", RecordMeta{0, 0, 0, 10}).ok());
+  EXPECT_EQ(Get("late"), "<miss>");
+  ASSERT_TRUE(Put("b", "2", RecordMeta{0, 0, now, 12}).ok());
   EXPECT_EQ(Get("b"), "2");
-  ASSERT_TRUE(tier_->Flush(now + 10, now).ok());
+  ASSERT_TRUE(tier_->FlushAt(now + 10).ok());
   EXPECT_EQ(Get("b", now + 9), "2");
   EXPECT_EQ(Get("b", now + 10), "<miss>");
-  ASSERT_TRUE(Put("c", "3", RecordMeta{0, 0, now + 11, 0}).ok());
+  ASSERT_TRUE(Put("c", "3", RecordMeta{0, 0, now + 11, 13}).ok());
   EXPECT_EQ(Get("c", now + 12), "3") << "stored after the deadline";
-  Open();  // the deadline is persistent
+  Open();  // the deadline and the boundary are persistent
   EXPECT_EQ(Get("b", now + 10), "<miss>");
+  EXPECT_EQ(Get("late"), "<miss>");
   EXPECT_EQ(Get("c", now + 12), "3");
 }
 

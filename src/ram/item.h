@@ -25,7 +25,9 @@ struct Item {
   // ExpiryClock time, 0 = never. Written under the stripe lock (touch); atomic because
   // handle holders may read it at the same time.
   std::atomic<uint32_t> expires_at;
-  uint32_t last_access;    // ExpiryClock time of the last store or read (under the stripe lock)
+  // ExpiryClock time of the last store or read. Written under the stripe lock; atomic
+  // because the write-behind thread reads it for queued items.
+  std::atomic<uint32_t> last_access;
   uint32_t flags;          // client flags
   uint32_t value_len;
   std::atomic<uint32_t> refs;

@@ -78,7 +78,10 @@ RamTier::Liveness RamTier::Check(const Item* item, uint32_t now) const {
   const uint32_t deadline = flush_deadline_.load(std::memory_order_relaxed);
   // memcached's item_is_flushed(): once the deadline has come, items last stored or read
   // at or before it are gone.
-  if (deadline != 0 && deadline <= now && item->last_access <= deadline) return Liveness::kFlushed;
+  if (deadline != 0 && deadline <= now &&
+      item->last_access.load(std::memory_order_relaxed) <= deadline) {
+    return Liveness::kFlushed;
+  }
   return Liveness::kLive;
 }
 
@@ -243,7 +246,7 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
         }
         if (expect.promote_if == nullptr) {
           item->cas = NextCas();
-          item->last_access = now;
+          item->last_access.store(now, std::memory_order_relaxed);
           item->persisted.store(0, std::memory_order_relaxed);
         }
         Link(stripe, item, hash);
@@ -321,12 +324,8 @@ void RamTier::NoteExpiryChange(Item* item) {
   if (observer_ != nullptr) observer_->OnChanged(item);
 }
 
-Status RamTier::Promote(const ItemHandle& copy, uint64_t cas, uint32_t last_access,
-                       const std::function<bool()>& still_valid) {
+Status RamTier::Promote(const ItemHandle& copy, const std::function<bool()>& still_valid) {
   Item* item = copy.get();
-  item->cas = cas;
-  item->last_access = last_access;
-  item->persisted.store(1, std::memory_order_relaxed);
   RetainItem(item);  // the table's reference; Commit drops it on failure
   Result<uint64_t> linked = Commit(item, Expectation{StoreMode::kAdd, 0, nullptr, &still_valid});
   return linked.status();
@@ -351,14 +350,15 @@ void RamTier::ForEachLive(const std::function<void(Item*)>& visit) {
   }
 }
 
-std::vector<ItemHandle> RamTier::CollectUnpersisted() {
-  std::vector<ItemHandle> items;
+size_t RamTier::NotifyUnpersisted() {
+  if (observer_ == nullptr) return 0;
+  size_t count = 0;
   ForEachLive([&](Item* item) {
     if (item->persisted.load(std::memory_order_relaxed) != 0) return;
-    RetainItem(item);
-    items.emplace_back(item);
+    observer_->OnChanged(item);  // under the stripe lock: in order with other changes
+    ++count;
   });
-  return items;
+  return count;
 }
 
 Result<ItemHandle> RamTier::Get(std::string_view key) {
@@ -374,7 +374,7 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
     return Status::NotFound();
   }
   ++stripe.counters.get_hits;
-  item->last_access = clock_->Now();
+  item->last_access.store(clock_->Now(), std::memory_order_relaxed);
   item->state |= kItemFetched;
   stripe.policy->OnAccess(item);
   RetainItem(item);
@@ -394,7 +394,7 @@ Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_a
     return Status::NotFound();
   }
   ++stripe.counters.get_hits;
-  item->last_access = clock_->Now();
+  item->last_access.store(clock_->Now(), std::memory_order_relaxed);
   item->expires_at.store(expires_at, std::memory_order_relaxed);
   item->state |= kItemFetched;
   stripe.policy->OnAccess(item);

@@ -87,12 +87,11 @@ class RamTier {
   // Sets the observer (once, before any other call). Null: nobody listens.
   void set_observer(RamObserver* observer) { observer_ = observer; }
 
-  // Links `copy` (an unlinked item read back from a lower tier; the caller keeps its
-  // reference) unless the key is present in RAM or `still_valid`, called under the
-  // stripe lock, says the copy went stale. The item keeps `cas` and counts as persisted.
-  // Returns: NotStored (present or stale), OutOfMemory.
-  Status Promote(const ItemHandle& copy, uint64_t cas, uint32_t last_access,
-                 const std::function<bool()>& still_valid);
+  // Links `copy` (an unlinked item read back from a lower tier, with its CAS, last access
+  // and persisted flag already set; the caller keeps its reference) unless the key is
+  // present in RAM or `still_valid`, called under the stripe lock, says the copy went
+  // stale. Returns: NotStored (present or stale), OutOfMemory.
+  Status Promote(const ItemHandle& copy, const std::function<bool()>& still_valid);
 
   // True unless `item` has expired or been flushed (whether linked or not).
   bool IsLive(const Item* item) const { return Check(item, clock_->Now()) == Liveness::kLive; }
@@ -101,8 +100,9 @@ class RamTier {
   void RaiseCasFloor(uint64_t floor);
   // The next CAS unique to be handed out.
   uint64_t NextCasPeek() const { return next_cas_.load(std::memory_order_relaxed) + 1; }
-  // References to every live item not yet persisted (for a graceful stop).
-  std::vector<ItemHandle> CollectUnpersisted();
+  // Reports every live item not yet persisted to the observer as changed, each under its
+  // stripe lock (for a graceful stop). Returns how many.
+  size_t NotifyUnpersisted();
 
   // Returns: NotFound.
   Result<ItemHandle> Get(std::string_view key);

@@ -80,6 +80,8 @@ Result<std::unique_ptr<TieredCache>> TieredCache::Open(const CacheOptions& optio
   }
   std::unique_ptr<TieredCache> cache(new TieredCache(options, std::move(disk)));
   if (cache->disk_) {
+    // Continue above every CAS unique an earlier run may have used, and reserve ahead on
+    // disk before anything is stored.
     Result<std::string> reserved = cache->disk_->GetMeta(kCasMeta);
     if (reserved.ok()) {
       cache->ram_.RaiseCasFloor(std::strtoull(reserved->c_str(), nullptr, 10));
@@ -88,19 +90,19 @@ Result<std::unique_ptr<TieredCache>> TieredCache::Open(const CacheOptions& optio
     }
     cache->ReserveCas();
     if (cache->cas_reserved_.load() == 0) return Status::IoError("cannot persist the CAS reservation");
+    WriteBehind::Options queue;
+    queue.interval_ms = options.l2.write_behind_interval_ms;
+    TieredCache* raw = cache.get();
+    cache->write_behind_ = std::make_unique<WriteBehind>(cache->disk_.get(), &cache->clock_, queue,
+                                                         [raw] { raw->ReserveCas(); });
+    cache->ram_.set_observer(cache->write_behind_.get());
+    cache->write_behind_->Start();
   }
   return cache;
 }
 
 TieredCache::TieredCache(const CacheOptions& options, std::unique_ptr<disk::DiskTier> disk)
     : options_(options), ram_(RamOptions(options), &clock_), disk_(std::move(disk)) {
-  if (disk_) {
-    WriteBehind::Options queue;
-    queue.interval_ms = options_.l2.write_behind_interval_ms;
-    write_behind_ = std::make_unique<WriteBehind>(disk_.get(), &clock_, queue,
-                                                  [this] { ReserveCas(); });
-    ram_.set_observer(write_behind_.get());
-  }
   if (options_.ttl.cleanup_interval != 0) {
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   }
@@ -141,16 +143,20 @@ uint32_t TieredCache::ExpiresAt(int64_t exptime) const {
   return clock_.FromExptime(exptime, options_.ttl.max_ttl);
 }
 
+int64_t TieredCache::L2Now() const { return clock_.ToUnixTime(clock_.Now()); }
+
 Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
   ItemHandle pending;
-  switch (write_behind_->Find(key, &pending)) {
+  uint64_t generation = 0;
+  switch (write_behind_->Find(key, &pending, &generation)) {
     case WriteBehind::Pending::kDelete:
       return Status::NotFound();
     case WriteBehind::Pending::kPut: {
-      // On its way to L2 (evicted, most likely): serve it and put it back in RAM.
+      // On its way to L2 (evicted, most likely): serve it, and put it back in RAM while it
+      // is still the newest change of the key.
       if (!ram_.IsLive(pending.get())) return Status::NotFound();
-      const uint32_t last_access = pending.get()->last_access;
-      if (ram_.Promote(pending, pending.cas(), last_access, [] { return true; }).ok()) {
+      const ram::Item* queued = pending.get();
+      if (ram_.Promote(pending, [&] { return write_behind_->IsNewestPut(key, queued); }).ok()) {
         l2_promotions_.fetch_add(1, std::memory_order_relaxed);
       }
       return pending;
@@ -158,9 +164,8 @@ Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
     case WriteBehind::Pending::kNone:
       break;
   }
-  const uint64_t generation = write_behind_->generation();
   ItemSink sink(&ram_, &clock_, key);
-  const Status found = disk_->Get(key, UnixTimeNow(), &sink);
+  const Status found = disk_->Get(key, L2Now(), &sink);
   if (!found.ok()) {
     if (found.code() != StatusCode::kNotFound) {
       l2_read_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -169,20 +174,26 @@ Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
     return Status::NotFound();
   }
   ItemHandle copy = sink.Take();
-  const uint32_t last_access =
-      std::max<uint32_t>(clock_.FromUnixTime(sink.meta().stored_at), ExpiryClock::kStartOffset);
-  // The copy is current unless a flush or a delete reached the disk, or a change of the
-  // key was queued, since the read began.
-  const Status promoted = ram_.Promote(copy, sink.meta().cas, last_access, [&] {
-    return write_behind_->generation() == generation &&
-           write_behind_->Find(key, nullptr) == WriteBehind::Pending::kNone;
-  });
+  ram::Item* item = copy.get();
+  item->cas = sink.meta().cas;
+  item->last_access.store(std::max<uint32_t>(clock_.FromUnixTime(sink.meta().stored_at),
+                                             ExpiryClock::kStartOffset),
+                          std::memory_order_relaxed);
+  item->persisted.store(1, std::memory_order_relaxed);
+  if (!ram_.IsLive(item)) return Status::NotFound();  // by RAM's own clock and flush rule
+  // Cache the copy only if nothing reached the disk and no change of the key was queued
+  // since the lookup began; otherwise it may be stale and is served once, uncached.
+  const Status promoted =
+      ram_.Promote(copy, [&] { return write_behind_->Unchanged(key, generation); });
   if (promoted.ok()) {
     l2_promotions_.fetch_add(1, std::memory_order_relaxed);
     return copy;
   }
-  if (promoted.code() == StatusCode::kOutOfMemory) return copy;  // served, not cached
-  return ram_.Get(key);  // RAM has a newer item, or the copy went stale
+  if (promoted.code() == StatusCode::kNotStored) {
+    Result<ItemHandle> fresher = ram_.Get(key);  // RAM got the key meanwhile?
+    if (fresher.ok()) return fresher;
+  }
+  return copy;
 }
 
 template <typename Operation>
@@ -233,9 +244,10 @@ Result<WritableItem> TieredCache::Allocate(std::string_view key, size_t value_si
 Result<uint64_t> TieredCache::Store(StoreMode mode, WritableItem item, uint64_t expected_cas) {
   if (IsShutDown()) return Status::Shutdown();
   if (mode == StoreMode::kSet || mode == StoreMode::kAdd || !write_behind_) {
-    // add fails on an item in L2 as well: promote it first so that RAM sees it.
-    if (mode == StoreMode::kAdd && write_behind_ && !ram_.Contains(item.key())) {
-      ReadThrough(item.key()).IgnoreError();
+    // add fails on an item that exists only in L2 (or on its way there) as well.
+    if (mode == StoreMode::kAdd && write_behind_ && !ram_.Contains(item.key()) &&
+        ReadThrough(item.key()).ok()) {
+      return Status::NotStored();
     }
     return ram_.Store(mode, std::move(item), expected_cas);
   }
@@ -284,7 +296,7 @@ Status TieredCache::Delete(std::string_view key) {
       break;
     case WriteBehind::Pending::kNone: {
       DiscardSink sink;
-      exists = disk_->Get(key, UnixTimeNow(), &sink).ok();
+      exists = disk_->Get(key, L2Now(), &sink).ok();
       break;
     }
   }
@@ -316,7 +328,8 @@ Status TieredCache::Flush(int64_t exptime) {
     // L2 first: a read racing the flush can then no longer bring an old copy back into
     // RAM after RAM has been emptied.
     if (write_behind_) {
-      Status flushed = write_behind_->Flush(0, UnixTimeNow());
+      // Everything stored so far has a smaller CAS than the next one.
+      Status flushed = write_behind_->FlushNow(ram_.NextCasPeek());
       if (!flushed.ok()) Log().error("L2 flush: {}", flushed.message());
     }
     ram_.SetFlushDeadline(0);
@@ -329,7 +342,7 @@ Status TieredCache::Flush(int64_t exptime) {
   const uint32_t deadline = when > ExpiryClock::kExpired ? when - 1 : ExpiryClock::kExpired;
   ram_.SetFlushDeadline(deadline);
   if (write_behind_) {
-    Status flushed = write_behind_->Flush(clock_.ToUnixTime(deadline), UnixTimeNow());
+    Status flushed = write_behind_->FlushAt(clock_.ToUnixTime(deadline));
     if (!flushed.ok()) Log().error("L2 flush: {}", flushed.message());
   }
   return Status::Ok();
@@ -339,7 +352,7 @@ std::vector<std::string> TieredCache::Keys() {
   std::vector<std::string> keys = ram_.Keys();
   if (!disk_) return keys;
   std::set<std::string> all(keys.begin(), keys.end());
-  disk_->ScanKeys(UnixTimeNow(), [&](std::string_view key) {
+  disk_->ScanKeys(L2Now(), [&](std::string_view key) {
     if (write_behind_->Find(key, nullptr) != WriteBehind::Pending::kDelete) all.emplace(key);
   }).IgnoreError();
   return std::vector<std::string>(all.begin(), all.end());
@@ -392,17 +405,16 @@ Status TieredCache::Shutdown() {
   maintenance_cv_.notify_all();
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
   if (!write_behind_) return Status::Ok();
-  // Everything still only in RAM goes to L2 before we stop.
-  std::vector<ItemHandle> unpersisted = ram_.CollectUnpersisted();
-  for (ItemHandle& item : unpersisted) write_behind_->EnqueuePut(item.get(), false);
-  unpersisted.clear();
+  // Everything still only in RAM goes to L2 before we stop (queued under each item's
+  // stripe lock, so in order with changes still being made). The CAS reservation on
+  // disk stays ahead of every unique handed out.
+  ram_.NotifyUnpersisted();
   write_behind_->Drain();
-  Status saved = disk_->PutMeta(kCasMeta, std::to_string(ram_.NextCasPeek()));
   const WriteBehind::Stats queue = write_behind_->GetStats();
   if (queue.pending_items != 0) {
     return Status::IoError(std::to_string(queue.pending_items) + " changes could not be written to L2");
   }
-  return saved;
+  return Status::Ok();
 }
 
 Status TieredCache::SetMemoryLimit(uint64_t max_memory) {

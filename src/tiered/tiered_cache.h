@@ -81,6 +81,9 @@ class TieredCache final : public Cache {
       -> decltype(operation());
   // Keeps the persisted CAS reservation ahead of the CAS uniques in use.
   void ReserveCas();
+  // "Now" in unix seconds as L2 judges expiry and flushes: derived from the cache's own
+  // clock, so that both tiers agree.
+  int64_t L2Now() const;
 
   const CacheOptions options_;
   ExpiryClock clock_;

@@ -169,6 +169,18 @@ TEST_F(TieredL2Test, DelayedFlushIsPersistent) {
   EXPECT_EQ(Value("old"), "<miss>");
 }
 
+// Regression: a flush_all to a time in the past (which RAM applies only to items used
+// before it) wiped all of L2.
+TEST_F(TieredL2Test, FlushToAPastTimeKeepsLaterItems) {
+  Open();
+  ASSERT_TRUE(cache_->Set("k", "v").ok());
+  cache_->TEST_DrainWriteBehind();
+  ASSERT_TRUE(cache_->Flush(kMaxRelativeExptime + 1).ok());  // an absolute time long past
+  EXPECT_EQ(Value("k"), "v");
+  Open();
+  EXPECT_EQ(Value("k"), "v");
+}
+
 TEST_F(TieredL2Test, ClearOnStartupStartsEmpty) {
   Open();
   ASSERT_TRUE(cache_->Set("k", "v").ok());

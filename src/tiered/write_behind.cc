@@ -17,7 +17,10 @@ size_t EntryBytes(const ram::Item* item, std::string_view key) {
 
 WriteBehind::WriteBehind(disk::DiskTier* disk, const ExpiryClock* clock, const Options& options,
                          std::function<void()> tick)
-    : disk_(disk), clock_(clock), options_(options), tick_(std::move(tick)) {
+    : disk_(disk), clock_(clock), options_(options), tick_(std::move(tick)) {}
+
+void WriteBehind::Start() {
+  last_tick_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -27,7 +30,7 @@ WriteBehind::~WriteBehind() {
     stop_ = true;
   }
   work_cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   Drain();
   std::deque<Entry> left;
   {
@@ -69,8 +72,21 @@ void WriteBehind::Index(const Entry& entry) {
   index_.emplace(key, IndexEntry{entry.seq, entry.item});
 }
 
-WriteBehind::Pending WriteBehind::Find(std::string_view key, ItemHandle* item) {
+bool WriteBehind::Unchanged(std::string_view key, uint64_t generation) {
   std::lock_guard lock(mu_);
+  return generation_ == generation && index_.find(key) == index_.end();
+}
+
+bool WriteBehind::IsNewestPut(std::string_view key, const ram::Item* item) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  return it != index_.end() && it->second.item == item;
+}
+
+WriteBehind::Pending WriteBehind::Find(std::string_view key, ItemHandle* item,
+                                       uint64_t* generation) {
+  std::lock_guard lock(mu_);
+  if (generation != nullptr) *generation = generation_;
   auto it = index_.find(key);
   if (it == index_.end()) return Pending::kNone;
   if (it->second.item == nullptr) return Pending::kDelete;
@@ -95,9 +111,15 @@ void WriteBehind::Loop() {
       return stop_ || pending_bytes_ >= options_.max_batch_bytes;
     });
     lock.unlock();
+    // Keep writing while there is work, but let the tick run on time even when the queue
+    // never empties.
     while (WriteBatch()) {
+      if (std::chrono::steady_clock::now() - last_tick_ >= std::chrono::milliseconds(options_.interval_ms)) {
+        break;
+      }
     }
     if (tick_) tick_();
+    last_tick_ = std::chrono::steady_clock::now();
     lock.lock();
   }
 }
@@ -139,23 +161,18 @@ bool WriteBehind::WriteBatch() {
     if (!written.ok()) {
       ++stats_.errors;
     } else {
-      bool deleted = false;
       for (size_t i = 0; i < count; ++i) {
         Entry& entry = queue_.front();
         auto it = index_.find(KeyOf(entry));
         if (it != index_.end() && it->second.seq == entry.seq) index_.erase(it);
-        if (entry.item != nullptr) {
-          entry.item->persisted.store(1, std::memory_order_relaxed);
-        } else {
-          deleted = true;
-        }
+        if (entry.item != nullptr) entry.item->persisted.store(1, std::memory_order_relaxed);
         pending_bytes_ -= entry.bytes;
         done.push_back(std::move(entry));
         queue_.pop_front();
       }
       stats_.written += count;
       ++stats_.batches;
-      if (deleted) generation_.fetch_add(1, std::memory_order_acq_rel);
+      ++generation_;  // any disk copy read before this batch may be stale now
     }
   }
   if (!written.ok()) {
@@ -175,21 +192,29 @@ void WriteBehind::ReleaseEntries(std::deque<Entry>& entries) {
   entries.clear();
 }
 
-Status WriteBehind::Flush(int64_t deadline_unix, int64_t now_unix) {
+Status WriteBehind::FlushNow(uint64_t cas_boundary) {
   std::lock_guard write_lock(write_mu_);
-  const bool now = deadline_unix == 0 || deadline_unix <= now_unix;
   std::deque<Entry> dropped;
-  if (now) {
+  {
     std::lock_guard lock(mu_);
     dropped.swap(queue_);
     index_.clear();
     pending_bytes_ = 0;
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    ++generation_;
   }
   room_cv_.notify_all();
   ReleaseEntries(dropped);
-  Status flushed = disk_->Flush(now ? 0 : deadline_unix, now_unix);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  Status flushed = disk_->FlushNow(cas_boundary);
+  std::lock_guard lock(mu_);
+  ++generation_;
+  return flushed;
+}
+
+Status WriteBehind::FlushAt(int64_t deadline_unix) {
+  std::lock_guard write_lock(write_mu_);
+  Status flushed = disk_->FlushAt(deadline_unix);
+  std::lock_guard lock(mu_);
+  ++generation_;
   return flushed;
 }
 

@@ -12,6 +12,7 @@
 // then this); the writer thread never takes a stripe lock.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -45,10 +46,12 @@ class WriteBehind final : public ram::RamObserver {
   };
   enum class Pending : uint8_t { kNone, kPut, kDelete };
 
-  // `disk` and `clock` must outlive this. `tick` runs on the writer thread after every
-  // round (may be empty).
+  // `disk` and `clock` must outlive this. `tick` runs on the writer thread at least every
+  // `interval_ms`, however busy it is (may be empty). Nothing is written before Start().
   WriteBehind(disk::DiskTier* disk, const ExpiryClock* clock, const Options& options,
               std::function<void()> tick);
+  // Starts the writer thread.
+  void Start();
   ~WriteBehind() override;  // writes everything queued, then stops
 
   // ram::RamObserver
@@ -62,16 +65,22 @@ class WriteBehind final : public ram::RamObserver {
   void EnqueueDelete(std::string_view key);
 
   // The newest queued change of `key`. For kPut, `item` (if not null) receives the
-  // queued item.
-  Pending Find(std::string_view key, ItemHandle* item);
-  // Changes whenever an applied delete or a flush may have made a disk copy stale.
-  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // queued item. `generation` (if not null) receives the generation at the same instant.
+  Pending Find(std::string_view key, ItemHandle* item, uint64_t* generation = nullptr);
+  // True when, since `generation` was read together with a kNone from Find(), nothing
+  // reached the disk and no change of `key` was queued: a disk copy read in between is
+  // current.
+  bool Unchanged(std::string_view key, uint64_t generation);
+  // True when `item` is still the newest queued change of `key`.
+  bool IsNewestPut(std::string_view key, const ram::Item* item);
 
   // Blocks while more than max_pending_bytes wait (the disk cannot keep up).
   void WaitForRoom();
-  // flush_all: `deadline` 0 (or past) drops everything queued and empties the disk;
-  // a future deadline is handed to the disk. Serialized with the writer.
-  Status Flush(int64_t deadline_unix, int64_t now_unix);
+  // flush_all now: drops everything queued and empties the disk; writes still to come
+  // with a CAS below `cas_boundary` stay invisible there. Serialized with the writer.
+  Status FlushNow(uint64_t cas_boundary);
+  // Delayed flush_all: hands the deadline (unix seconds) to the disk.
+  Status FlushAt(int64_t deadline_unix);
   // Writes everything queued before returning.
   void Drain();
   Stats GetStats();
@@ -113,9 +122,10 @@ class WriteBehind final : public ram::RamObserver {
   uint64_t pending_bytes_ = 0;                                // guarded by mu_
   bool stop_ = false;                                         // guarded by mu_
   Stats stats_;                                               // guarded by mu_
-  std::atomic<uint64_t> generation_{1};
+  uint64_t generation_ = 1;  // guarded by mu_; moves with every batch written and flush
 
-  std::mutex write_mu_;  // held while a batch is being written, and by Flush
+  std::mutex write_mu_;  // held while a batch is being written, and by the flushes
+  std::chrono::steady_clock::time_point last_tick_;  // writer thread only
   std::thread thread_;
 };
 
