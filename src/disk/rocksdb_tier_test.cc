@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/process_info.h"
+#include "common/scoped_temp_dir.h"
 #include "disk/disk_tier.h"
 
 namespace ratmemcache::disk {
@@ -27,17 +28,10 @@ class StringSink final : public RecordSink {
 class RocksDbTierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rmc_l2_test_" + std::to_string(ProcessId()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
     options_.data_dir = dir_.string();
     options_.write_buffer_size = 256 << 10;
   }
-  void TearDown() override {
-    tier_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { tier_.reset(); }
   void Open() {
     tier_.reset();
     auto opened = OpenRocksDbTier(options_);
@@ -62,7 +56,7 @@ class RocksDbTierTest : public ::testing::Test {
     return sink.value_;
   }
 
-  std::filesystem::path dir_;
+  ScopedTempDir dir_{"l2_test"};
   L2Options options_;
   std::unique_ptr<DiskTier> tier_;
   uint64_t next_cas_ = 0;
@@ -189,8 +183,7 @@ TEST_F(RocksDbTierTest, OptionsAreValidated) {
 }
 
 TEST_F(RocksDbTierTest, UnusableDirectoryIsAClearError) {
-  std::filesystem::create_directories(dir_);
-  const std::filesystem::path file = dir_ / "a_file";
+  const std::filesystem::path file = dir_.path() / "a_file";
   std::ofstream(file) << "not a directory";
   options_.data_dir = file.string();
   auto opened = OpenRocksDbTier(options_);

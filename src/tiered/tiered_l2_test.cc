@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/process_info.h"
+#include "common/scoped_temp_dir.h"
 #include "tiered/tiered_cache.h"
 
 namespace ratmemcache::tiered {
@@ -17,10 +18,6 @@ namespace {
 class TieredL2Test : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rmc_tiered_l2_" + std::to_string(ProcessId()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
     options_.l1.max_memory = 2 << 20;
     options_.max_item_size = 256 << 10;
     options_.performance.lock_stripes = 4;
@@ -29,10 +26,7 @@ class TieredL2Test : public ::testing::Test {
     options_.l2.data_dir = dir_.string();
     options_.l2.write_buffer_size = 1 << 20;
   }
-  void TearDown() override {
-    cache_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { cache_.reset(); }
   // (Re)opens the cache on the same directory, stopping the previous one gracefully.
   void Open() {
     if (cache_) {
@@ -53,7 +47,7 @@ class TieredL2Test : public ::testing::Test {
     return value;
   }
 
-  std::filesystem::path dir_;
+  ScopedTempDir dir_{"tiered_l2"};
   CacheOptions options_;
   std::unique_ptr<TieredCache> cache_;
 };

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "common/process_info.h"
+#include "common/scoped_temp_dir.h"
 
 namespace ratmemcache::tiered {
 namespace {
@@ -26,10 +26,6 @@ class StringSink final : public disk::RecordSink {
 class WriteBehindTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rmc_wb_" + std::to_string(ProcessId()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
     L2Options options;
     options.data_dir = dir_.string();
     disk_ = std::move(disk::OpenRocksDbTier(options)).value();
@@ -37,7 +33,6 @@ class WriteBehindTest : public ::testing::Test {
   void TearDown() override {
     queue_.reset();
     disk_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void MakeQueue(std::function<void()> tick = {}) {
     WriteBehind::Options options;
@@ -57,7 +52,7 @@ class WriteBehindTest : public ::testing::Test {
     return status.ok() ? sink.value : "<miss>";
   }
 
-  std::filesystem::path dir_;
+  ScopedTempDir dir_{"write_behind"};
   ExpiryClock clock_;
   std::unique_ptr<disk::DiskTier> disk_;
   std::unique_ptr<WriteBehind> queue_;

@@ -72,17 +72,21 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.stderr_text = self.process.stderr.read().decode(errors="replace")
-        self.process.stdout.close()
-        self.process.stderr.close()
+        """Stops the server (if still running) with `sig`, keeps its stderr in
+        stderr_text, removes its own data folder, and returns its exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self.process.stderr.closed:
+            self.stderr_text = self.process.stderr.read().decode(errors="replace")
+            self.process.stdout.close()
+            self.process.stderr.close()
         if self.owns_data_dir and self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         return self.process.returncode

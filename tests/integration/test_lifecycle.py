@@ -135,6 +135,7 @@ def test_in_flight_replies_are_finished_before_exit():
         reply, _ = read_until_idle(c, idle=2.0, timeout=10)
         assert reply == (b"VALUE big 0 1000000\r\n" + value + b"\r\nEND\r\n") * 5
     assert server.process.wait(timeout=10) == 0
+    server.stop()
 
 
 def test_shutdown_command_needs_A():
@@ -144,6 +145,7 @@ def test_shutdown_command_needs_A():
         reply, closed = read_until_idle(c, idle=1.0)
     assert reply == b"" and closed
     assert server.process.wait(timeout=10) == 0
+    server.stop()
 
 
 def test_connection_limit():
