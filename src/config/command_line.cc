@@ -25,6 +25,30 @@ Result<uint64_t> FlagNumber(std::string_view flag, const std::string& text, uint
   return value;
 }
 
+// Stores the number given to `flag` in *out when the flag was given (text not empty).
+template <typename T>
+Status ApplyNumber(std::string_view flag, const std::string& text, uint64_t min, uint64_t max,
+                   T* out) {
+  if (text.empty()) return Status::Ok();
+  Result<uint64_t> n = FlagNumber(flag, text, min, max);
+  if (!n.ok()) return n.status();
+  *out = static_cast<T>(*n);
+  return Status::Ok();
+}
+
+// Stores the byte size given to `flag` in *out when the flag was given.
+Status ApplySize(std::string_view flag, const std::string& text, std::string_view examples,
+                 uint64_t* out) {
+  if (text.empty()) return Status::Ok();
+  std::optional<uint64_t> size = ParseByteSize(text);
+  if (!size) {
+    return Status::InvalidArgument(std::string(flag) + ": '" + text + "' is not a size (examples: " +
+                                   std::string(examples) + ")");
+  }
+  *out = *size;
+  return Status::Ok();
+}
+
 std::string VersionText() {
   return std::string("rat_memcached ") + RMC_VERSION +
          " (RatMemCache; speaks the memcached 1.6.18 protocol)\n";
@@ -87,43 +111,23 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   }
 
   CacheOptions& cache = config.cache;
-  if (!memory.empty()) {
-    Result<uint64_t> mb = FlagNumber("-m/--memory-limit", memory, 1, 1ull << 30);
-    if (!mb.ok()) return mb.status();
-    cache.l1.max_memory = *mb << 20;
+  uint64_t memory_mb = 0;
+  for (Status status : {ApplyNumber("-m/--memory-limit", memory, 1, 1ull << 30, &memory_mb),
+                        ApplyNumber("-c/--conn-limit", connections, 1, 1000000, &config.max_connections),
+                        ApplyNumber("-t/--threads", threads, 1, 1024, &cache.performance.worker_threads),
+                        ApplySize("-I/--max-item-size", item_size, "1048576, 512k, 2m, 1g",
+                                  &cache.max_item_size)}) {
+    if (!status.ok()) return status;
   }
-  if (!connections.empty()) {
-    Result<uint64_t> n = FlagNumber("-c/--conn-limit", connections, 1, 1000000);
-    if (!n.ok()) return n.status();
-    config.max_connections = static_cast<uint32_t>(*n);
-  }
-  if (!threads.empty()) {
-    Result<uint64_t> n = FlagNumber("-t/--threads", threads, 1, 1024);
-    if (!n.ok()) return n.status();
-    cache.performance.worker_threads = static_cast<uint32_t>(*n);
-  }
-  if (!item_size.empty()) {
-    std::optional<uint64_t> size = ParseByteSize(item_size);
-    if (!size) {
-      return Status::InvalidArgument("-I/--max-item-size: '" + item_size +
-                                     "' is not a size (examples: 1048576, 512k, 2m, 1g)");
-    }
-    cache.max_item_size = *size;
-  }
+  if (memory_mb != 0) cache.l1.max_memory = memory_mb << 20;
   if (!udp_port.empty() && udp_port != "0") {
     return Status::InvalidArgument("-U/--udp-port: UDP is not supported; only -U 0 is accepted");
   }
-  if (!backlog.empty()) {
-    Result<uint64_t> n = FlagNumber("-b/--listen-backlog", backlog, 1, 65535);
-    if (!n.ok()) return n.status();
-    config.backlog = static_cast<int>(*n);
+  for (Status status : {ApplyNumber("-b/--listen-backlog", backlog, 1, 65535, &config.backlog),
+                        ApplySize("--l2-size", l2_size, "512m, 10g", &cache.l2.max_disk_size)}) {
+    if (!status.ok()) return status;
   }
   if (!data_dir.empty()) cache.l2.data_dir = data_dir;
-  if (!l2_size.empty()) {
-    std::optional<uint64_t> size = ParseByteSize(l2_size);
-    if (!size) return Status::InvalidArgument("--l2-size: '" + l2_size + "' is not a size (examples: 512m, 10g)");
-    cache.l2.max_disk_size = *size;
-  }
   if (no_l2) cache.l2.enable_l2_cache = false;
   if (verbose > 0) config.verbosity = static_cast<uint32_t>(verbose);
   if (enable_shutdown) config.enable_shutdown = true;

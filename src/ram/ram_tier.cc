@@ -367,14 +367,15 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
   DeferredRelease release;
   std::lock_guard lock(stripe.mu);
   Item* dead = nullptr;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
+  const uint32_t now = clock_->Now();
+  Item* item = FindLive(stripe, key, hash, now, &dead);
   release.Add(dead);
   if (item == nullptr) {
     ++stripe.counters.get_misses;
     return Status::NotFound();
   }
   ++stripe.counters.get_hits;
-  item->last_access.store(clock_->Now(), std::memory_order_relaxed);
+  item->last_access.store(now, std::memory_order_relaxed);
   item->state |= kItemFetched;
   stripe.policy->OnAccess(item);
   RetainItem(item);
@@ -387,14 +388,15 @@ Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_a
   DeferredRelease release;
   std::lock_guard lock(stripe.mu);
   Item* dead = nullptr;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
+  const uint32_t now = clock_->Now();
+  Item* item = FindLive(stripe, key, hash, now, &dead);
   release.Add(dead);
   if (item == nullptr) {
     ++stripe.counters.get_misses;
     return Status::NotFound();
   }
   ++stripe.counters.get_hits;
-  item->last_access.store(clock_->Now(), std::memory_order_relaxed);
+  item->last_access.store(now, std::memory_order_relaxed);
   item->expires_at.store(expires_at, std::memory_order_relaxed);
   item->state |= kItemFetched;
   stripe.policy->OnAccess(item);
