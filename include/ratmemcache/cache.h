@@ -78,6 +78,7 @@ struct CacheStats {
   uint64_t l2_write_behind_bytes = 0;
   uint64_t l2_errors = 0;              // failed reads and (retried) writes
   uint64_t l2_evicted_for_size = 0;    // times max_disk_size made old data go
+  uint64_t l2_direct_stores = 0;       // values above large_value_threshold stored in L2 only
 };
 
 class Cache {

@@ -92,6 +92,10 @@ struct PerformanceOptions {
   // from the hardware concurrency. More stripes mean less contention and slightly less
   // precise eviction order (each stripe keeps its own order).
   uint32_t lock_stripes = 0;
+  // With L2 on, values longer than this many bytes go straight to L2 and never occupy RAM
+  // (reads of them are served from L2 each time); 0 keeps every value in RAM first.
+  // Default 10240 (10 KiB), as the seed. Ignored without L2.
+  uint64_t large_value_threshold = 10240;
 };
 
 // Logging through spdlog.
@@ -122,8 +126,9 @@ struct CacheOptions {
   PerformanceOptions performance;
   LoggingOptions logging;
   // Largest item accepted (key + value + per-item overhead, as memcached's -I counts it),
-  // in bytes. Default 1 MiB; minimum 1 KiB; at most 1 GiB and at most half of
-  // l1.max_memory.
+  // in bytes. Default 1 MiB; minimum 1 KiB; at most 1 GiB. Without L2 (or with
+  // large_value_threshold 0) at most half of l1.max_memory, as in memcached; with L2, items
+  // above the threshold live in L2 only, so only the threshold is bound to RAM.
   uint64_t max_item_size = 1ull << 20;
 };
 

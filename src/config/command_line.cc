@@ -159,6 +159,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     for (Endpoint& endpoint : config.listen) endpoint.port = *port_flag;
   }
 
+  if (!item_size.empty()) config.max_item_size_given = true;
+  if (!config.max_item_size_given && cache.l2.enable_l2_cache &&
+      cache.performance.large_value_threshold != 0) {
+    cache.max_item_size = kDefaultMaxItemSizeWithL2;
+  }
+
   Status valid = ValidateOptions(cache);
   if (!valid.ok()) return valid;
   return result;

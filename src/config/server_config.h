@@ -36,7 +36,14 @@ struct ServerConfig {
   std::string pid_file;                   // -P
   std::string user;                       // -u
   int backlog = 1024;                     // -b
+  // Whether -I or [server] max_item_size was given. When not, and L2 takes large values,
+  // the limit is kDefaultMaxItemSizeWithL2 instead of memcached's 1 MiB.
+  bool max_item_size_given = false;
 };
+
+// The item size limit of a server whose L2 takes large values, unless -I says otherwise:
+// values well above memcached's 1 MiB work out of the box.
+inline constexpr uint64_t kDefaultMaxItemSizeWithL2 = 128ull << 20;
 
 // What the command line asks for.
 struct CommandLine {

@@ -167,7 +167,7 @@ TEST(Toml, ErrorsNameTheKey) {
            Case{"[l1]\nnope = 1\n", "[l1] nope: unknown key"},
            Case{"[server]\nbind = \"x:70000\"\n", "[server] bind"},
            Case{"[performance]\nworker_threads = 0\n", "[performance] worker_threads: must be between 1"},
-           Case{"[performance]\nlarge_value_threshold = 10240\n", "not implemented yet"},
+           Case{"[performance]\nenable_warmup = true\n", "not implemented"},
            Case{"[l2]\nl2_write_strategy = \"always\"\n", "[l2] l2_write_strategy: every change"},
            Case{"[l2]\nmax_disk_size = \"lots\"\n", "[l2] max_disk_size"},
            Case{"[logging]\nenable_audit_logs = true\n", "not implemented yet"},

@@ -23,7 +23,6 @@ struct Pending {
 };
 constexpr Pending kNotYet[] = {
     {"compression", "", "compression of values in RAM is not implemented yet (L2 compresses with [l2] enable_compression)"},
-    {"performance", "large_value_threshold", "sending large values straight to L2 is not implemented yet"},
     {"performance", "enable_warmup", "not implemented: L2 items are read back on demand"},
     {"l2", "cache_warmup_strategy", "not implemented: L2 items are read back on demand"},
     {"l2", "compression_threshold", "RocksDB compresses whole blocks; there is no threshold"},
@@ -171,6 +170,9 @@ class Reader {
       if (key == "worker_threads") {
         return UintAs(node, section, key, 1, 1024, &cache.performance.worker_threads);
       }
+      if (key == "large_value_threshold") {
+        return Size(node, section, key, &cache.performance.large_value_threshold);
+      }
       if (key == "lock_stripes") {
         return UintAs(node, section, key, 0, 65536, &cache.performance.lock_stripes);
       }
@@ -213,7 +215,10 @@ class Reader {
       if (key == "max_connections") {
         return UintAs(node, section, key, 1, 1000000, &config_->max_connections);
       }
-      if (key == "max_item_size") return Size(node, section, key, &cache.max_item_size);
+      if (key == "max_item_size") {
+        config_->max_item_size_given = true;
+        return Size(node, section, key, &cache.max_item_size);
+      }
       if (key == "enable_shutdown") return Bool(node, section, key, &config_->enable_shutdown);
       if (key == "verbosity") return UintAs(node, section, key, 0, 3, &config_->verbosity);
       if (key == "pid_file") return String(node, section, key, &config_->pid_file);

@@ -17,6 +17,11 @@ struct RamTier::Expectation {
   // Promotion from a lower tier: keep the item's CAS and last access, succeed only when
   // the key is absent and this says the copy is still current.
   const std::function<bool()>* promote_if = nullptr;
+  // When set, decides instead of `mode` whether the store may go ahead.
+  const std::function<Status(const Item*)>* decide = nullptr;
+  // Hand the item to the observer instead of linking it (Placement::kOutside).
+  bool outside = false;
+  bool keep_cas = false;
 };
 
 namespace {
@@ -41,7 +46,7 @@ class DeferredRelease {
 };
 
 // Status used internally when an `exact` expectation fails: the caller rebuilds and retries.
-constexpr StatusCode kChanged = StatusCode::kInternal;
+constexpr StatusCode kChanged = RamTier::kStale;
 
 }  // namespace
 
@@ -208,6 +213,8 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
       Status failure;
       if (expect.promote_if != nullptr) {
         if (old != nullptr || !(*expect.promote_if)()) failure = Status::NotStored();
+      } else if (expect.decide != nullptr) {
+        failure = (*expect.decide)(old);
       } else if (expect.exact != nullptr) {
         if (old != expect.exact) failure = Status(kChanged);
       } else {
@@ -234,6 +241,19 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
         return failure;
       }
 
+      if (expect.outside) {
+        // The observer keeps the item; RAM only lets go of the key's old item.
+        if (old != nullptr) {
+          Unlink(stripe, old, hash);
+          release.Add(old);
+        }
+        if (!expect.keep_cas) item->cas = NextCas();
+        item->last_access.store(now, std::memory_order_relaxed);
+        item->persisted.store(0, std::memory_order_relaxed);
+        observer_->OnChanged(item);
+        release.Add(item);
+        return item->cas;
+      }
       extra_bytes = footprint - (old != nullptr ? static_cast<int64_t>(ItemFootprint(old)) : 0);
       extra_entries = old != nullptr ? 0 : 1;
       // Store now when it fits. A read-modify-write (exact) stores at once too: evicting
@@ -245,7 +265,7 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
           release.Add(old);
         }
         if (expect.promote_if == nullptr) {
-          item->cas = NextCas();
+          if (!expect.keep_cas) item->cas = NextCas();
           item->last_access.store(now, std::memory_order_relaxed);
           item->persisted.store(0, std::memory_order_relaxed);
         }
@@ -270,6 +290,21 @@ Result<uint64_t> RamTier::Store(StoreMode mode, WritableItem writable, uint64_t 
     return StoreCombined(mode, item);
   }
   return Commit(item, Expectation{mode, expected_cas, nullptr});
+}
+
+Result<uint64_t> RamTier::StoreDecided(WritableItem writable,
+                                      const std::function<Status(const Item*)>& decide,
+                                      Placement placement, bool keep_cas) {
+  Item* item = writable.Release();
+  if (placement == Placement::kOutside && observer_ == nullptr) {
+    ReleaseItem(item);
+    return Status(StatusCode::kInternal, "no lower tier to keep the item");
+  }
+  Expectation expect;
+  expect.decide = &decide;
+  expect.outside = placement == Placement::kOutside;
+  expect.keep_cas = keep_cas;
+  return Commit(item, expect);
 }
 
 Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data) {
@@ -378,6 +413,19 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
   item->last_access.store(now, std::memory_order_relaxed);
   item->state |= kItemFetched;
   stripe.policy->OnAccess(item);
+  RetainItem(item);
+  return ItemHandle(item);
+}
+
+Result<ItemHandle> RamTier::Peek(std::string_view key) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  DeferredRelease release;
+  std::lock_guard lock(stripe.mu);
+  Item* dead = nullptr;
+  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
+  release.Add(dead);
+  if (item == nullptr) return Status::NotFound();
   RetainItem(item);
   return ItemHandle(item);
 }

@@ -84,6 +84,23 @@ class RamTier {
   // a missing key), Exists (kCas mismatch), OutOfMemory.
   Result<uint64_t> Store(StoreMode mode, WritableItem item, uint64_t expected_cas);
 
+  // Where StoreDecided() puts an item.
+  enum class Placement : uint8_t {
+    kLink,     // into RAM, replacing the key's RAM item
+    kOutside,  // not into RAM: the key's RAM item is removed (without OnDeleted) and the
+               // observer, told of the item as changed, keeps it from then on
+  };
+  // The status a `decide` function returns when the view it decided on went stale; the
+  // caller looks again and retries.
+  static constexpr StatusCode kStale = StatusCode::kInternal;
+  // Stores `item` if `decide`, called under the key's stripe lock with the key's live RAM
+  // item (or null), returns Ok; otherwise nothing changes and decide's status is returned.
+  // The item gets a new CAS unique unless `keep_cas`. kOutside requires an observer.
+  // Returns the CAS unique, decide's status, or OutOfMemory.
+  Result<uint64_t> StoreDecided(WritableItem item,
+                                const std::function<Status(const Item* in_ram)>& decide,
+                                Placement placement, bool keep_cas);
+
   // Sets the observer (once, before any other call). Null: nobody listens.
   void set_observer(RamObserver* observer) { observer_ = observer; }
 
@@ -106,6 +123,8 @@ class RamTier {
 
   // Returns: NotFound.
   Result<ItemHandle> Get(std::string_view key);
+  // The key's live item, without counting or recording an access. Returns: NotFound.
+  Result<ItemHandle> Peek(std::string_view key);
   // Get, also setting the expiry. Returns: NotFound.
   Result<ItemHandle> GetAndTouch(std::string_view key, uint32_t expires_at);
   bool Contains(std::string_view key);

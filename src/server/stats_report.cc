@@ -106,6 +106,7 @@ void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
     w.Number("l2_write_behind_items", cache.l2_write_behind_items);
     w.Number("l2_write_behind_bytes", cache.l2_write_behind_bytes);
     w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
+    w.Number("l2_direct_stores", cache.l2_direct_stores);
     w.Number("l2_errors", cache.l2_errors);
   }
   w.End();

@@ -55,8 +55,17 @@ Status ValidateOptions(const CacheOptions& options) {
   if (options.max_item_size > 1024 * kMiB) {
     return Status::InvalidArgument("max_item_size must be at most 1 GiB");
   }
-  if (options.max_item_size > options.l1.max_memory / 2) {
-    return Status::InvalidArgument("max_item_size must be at most half of l1.max_memory");
+  const uint64_t threshold = options.performance.large_value_threshold;
+  if (options.l2.enable_l2_cache && threshold != 0) {
+    // Items above the threshold never enter RAM; the ones below must fit it comfortably.
+    if (threshold > options.l1.max_memory / 2) {
+      return Status::InvalidArgument(
+          "performance.large_value_threshold must be at most half of l1.max_memory");
+    }
+  } else if (options.max_item_size > options.l1.max_memory / 2) {
+    return Status::InvalidArgument(
+        "max_item_size must be at most half of l1.max_memory (without L2, or with "
+        "performance.large_value_threshold 0, every item must fit in RAM)");
   }
   if (!IsValidLogLevel(options.logging.level)) {
     return Status::InvalidArgument("logging.level: unknown level '" + options.logging.level + "'");

@@ -102,7 +102,10 @@ Result<std::unique_ptr<TieredCache>> TieredCache::Open(const CacheOptions& optio
 }
 
 TieredCache::TieredCache(const CacheOptions& options, std::unique_ptr<disk::DiskTier> disk)
-    : options_(options), ram_(RamOptions(options), &clock_), disk_(std::move(disk)) {
+    : options_(options),
+      large_value_threshold_(options.performance.large_value_threshold),
+      ram_(RamOptions(options), &clock_),
+      disk_(std::move(disk)) {
   if (options_.ttl.cleanup_interval != 0) {
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   }
@@ -145,25 +148,10 @@ uint32_t TieredCache::ExpiresAt(int64_t exptime) const {
 
 int64_t TieredCache::L2Now() const { return clock_.ToUnixTime(clock_.Now()); }
 
-Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
-  ItemHandle pending;
-  uint64_t generation = 0;
-  switch (write_behind_->Find(key, &pending, &generation)) {
-    case WriteBehind::Pending::kDelete:
-      return Status::NotFound();
-    case WriteBehind::Pending::kPut: {
-      // On its way to L2 (evicted, most likely): serve it, and put it back in RAM while it
-      // is still the newest change of the key.
-      if (!ram_.IsLive(pending.get())) return Status::NotFound();
-      const ram::Item* queued = pending.get();
-      if (ram_.Promote(pending, [&] { return write_behind_->IsNewestPut(key, queued); }).ok()) {
-        l2_promotions_.fetch_add(1, std::memory_order_relaxed);
-      }
-      return pending;
-    }
-    case WriteBehind::Pending::kNone:
-      break;
-  }
+TieredCache::Outside TieredCache::FindOutside(std::string_view key) {
+  Outside outside;
+  outside.pending = write_behind_->Find(key, &outside.item, &outside.generation);
+  if (outside.pending != WriteBehind::Pending::kNone) return outside;
   ItemSink sink(&ram_, &clock_, key);
   const Status found = disk_->Get(key, L2Now(), &sink);
   if (!found.ok()) {
@@ -171,43 +159,185 @@ Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
       l2_read_errors_.fetch_add(1, std::memory_order_relaxed);
       Log().warn("L2 read of a key failed: {}", found.message());
     }
-    return Status::NotFound();
+    return outside;
   }
-  ItemHandle copy = sink.Take();
-  ram::Item* item = copy.get();
+  outside.item = sink.Take();
+  ram::Item* item = outside.item.get();
   item->cas = sink.meta().cas;
   item->last_access.store(std::max<uint32_t>(clock_.FromUnixTime(sink.meta().stored_at),
                                              ExpiryClock::kStartOffset),
                           std::memory_order_relaxed);
   item->persisted.store(1, std::memory_order_relaxed);
-  if (!ram_.IsLive(item)) return Status::NotFound();  // by RAM's own clock and flush rule
-  // Cache the copy only if nothing reached the disk and no change of the key was queued
-  // since the lookup began; otherwise it may be stale and is served once, uncached.
-  const Status promoted =
-      ram_.Promote(copy, [&] { return write_behind_->Unchanged(key, generation); });
-  if (promoted.ok()) {
-    l2_promotions_.fetch_add(1, std::memory_order_relaxed);
-    return copy;
-  }
-  if (promoted.code() == StatusCode::kNotStored) {
-    Result<ItemHandle> fresher = ram_.Get(key);  // RAM got the key meanwhile?
-    if (fresher.ok()) return fresher;
-  }
-  return copy;
+  return outside;
 }
 
-template <typename Operation>
-auto TieredCache::WithItemInRam(std::string_view key, StatusCode transient, Operation operation)
-    -> decltype(operation()) {
+bool TieredCache::StillCurrent(std::string_view key, const Outside& outside) {
+  switch (outside.pending) {
+    case WriteBehind::Pending::kPut:
+      return write_behind_->IsNewestPut(key, outside.item.get());
+    case WriteBehind::Pending::kDelete:
+      return write_behind_->Find(key, nullptr) == WriteBehind::Pending::kDelete;
+    case WriteBehind::Pending::kNone:
+      // Nothing reached the disk and no change of the key was queued since the lookup.
+      return write_behind_->Unchanged(key, outside.generation);
+  }
+  return false;
+}
+
+bool TieredCache::Promote(std::string_view key, const Outside& outside) {
+  const bool linked = ram_.Promote(outside.item, [&] { return StillCurrent(key, outside); }).ok();
+  if (linked) l2_promotions_.fetch_add(1, std::memory_order_relaxed);
+  return linked;
+}
+
+Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
+  Outside outside = FindOutside(key);
+  if (!outside.item || !ram_.IsLive(outside.item.get())) return Status::NotFound();
+  // A large value is served from where it is, every time; a small one comes back to RAM
+  // if it is still current (a stale copy is served once, uncached).
+  if (IsLarge(outside.item.get()->value_len) || Promote(key, outside)) return std::move(outside.item);
+  Result<ItemHandle> fresher = ram_.Peek(key);  // RAM got the key meanwhile?
+  if (fresher.ok()) return fresher;
+  return std::move(outside.item);
+}
+
+template <typename Operation, typename LargeOperation>
+auto TieredCache::WithItemInRam(std::string_view key, StatusCode transient, Operation operation,
+                                LargeOperation on_large) -> decltype(operation()) {
   for (int attempt = 0;; ++attempt) {
     // An item living only in L2 is brought into RAM first. If it is nowhere, the
     // operation runs anyway and reports the miss.
-    if (write_behind_ && !ram_.Contains(key) && !ReadThrough(key).ok()) return operation();
+    if (write_behind_ && !ram_.Contains(key)) {
+      const Outside outside = FindOutside(key);
+      if (!outside.item || !ram_.IsLive(outside.item.get())) return operation();
+      if (IsLarge(outside.item.get()->value_len)) return on_large();
+      Promote(key, outside);
+    }
     auto result = operation();
     // A miss right after the promotion means the item was evicted again in between (by
     // other writers); it is on its way to L2 and can be promoted once more.
     if (result.code() != transient || !write_behind_ || attempt == 3) return result;
   }
+}
+
+Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
+                                             uint64_t expected_cas) {
+  const std::string key(data.key());
+  ram::Item* const raw = data.Release();  // our reference, kept across attempts
+  const bool combine = mode == StoreMode::kAppend || mode == StoreMode::kPrepend;
+  Result<uint64_t> result = Status::NotStored();
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    // The key's current version, wherever it lives.
+    ItemHandle in_ram;
+    Outside outside;
+    if (mode != StoreMode::kSet) {
+      Result<ItemHandle> peeked = ram_.Peek(key);
+      if (peeked.ok()) {
+        in_ram = std::move(peeked).value();
+      } else {
+        outside = FindOutside(key);
+      }
+    }
+    const ram::Item* current = in_ram ? in_ram.get() : outside.item.get();
+    if (current != nullptr && !ram_.IsLive(current)) current = nullptr;
+    const uint64_t current_cas = current != nullptr ? current->cas : 0;
+    const uint32_t current_expiry =
+        current != nullptr ? current->expires_at.load(std::memory_order_relaxed) : 0;
+
+    ram::Item* candidate = raw;
+    if (combine) {
+      if (current == nullptr) {
+        result = Status::NotStored();
+        break;
+      }
+      const size_t total = size_t{current->value_len} + raw->value_len;
+      if (ram::MemcachedItemSize(key.size(), total, current->flags) > options_.max_item_size) {
+        result = Status::NotStored();  // as memcached: the combined item cannot be allocated
+        break;
+      }
+      Result<WritableItem> combined = ram_.Allocate(key, total, current->flags, current_expiry);
+      if (!combined.ok()) {
+        result = combined.status();
+        break;
+      }
+      char* out = combined->value_buffer().data();
+      const std::string_view first = mode == StoreMode::kAppend ? current->value() : raw->value();
+      const std::string_view second = mode == StoreMode::kAppend ? raw->value() : current->value();
+      if (!first.empty()) std::memcpy(out, first.data(), first.size());
+      if (!second.empty()) std::memcpy(out + first.size(), second.data(), second.size());
+      candidate = combined->Release();
+    } else {
+      ram::RetainItem(raw);
+    }
+
+    // Under the key's stripe lock: go ahead only if the version decided on is still the
+    // current one (every change of a key happens under that lock).
+    const auto decide = [&](const ram::Item* live_in_ram) -> Status {
+      if (mode == StoreMode::kSet) return Status::Ok();
+      if (in_ram) {
+        if (live_in_ram != in_ram.get() || live_in_ram->cas != current_cas ||
+            live_in_ram->expires_at.load(std::memory_order_relaxed) != current_expiry) {
+          return Status(ram::RamTier::kStale);
+        }
+      } else if (live_in_ram != nullptr || !StillCurrent(key, outside)) {
+        return Status(ram::RamTier::kStale);
+      }
+      switch (mode) {
+        case StoreMode::kAdd:
+          return current != nullptr ? Status::NotStored() : Status::Ok();
+        case StoreMode::kReplace:
+        case StoreMode::kAppend:
+        case StoreMode::kPrepend:
+          return current == nullptr ? Status::NotStored() : Status::Ok();
+        case StoreMode::kCas:
+          if (current == nullptr) return Status::NotFound();
+          return current_cas == expected_cas ? Status::Ok() : Status::Exists();
+        case StoreMode::kSet:
+          break;
+      }
+      return Status::Ok();
+    };
+    const bool large = IsLarge(candidate->value_len);
+    result = ram_.StoreDecided(WritableItem(candidate), decide,
+                               large ? ram::RamTier::Placement::kOutside
+                                     : ram::RamTier::Placement::kLink,
+                               false);
+    if (result.code() == ram::RamTier::kStale) continue;
+    if (result.ok() && large) l2_direct_stores_.fetch_add(1, std::memory_order_relaxed);
+    break;
+  }
+  ram::ReleaseItem(raw);
+  if (result.code() == ram::RamTier::kStale) {
+    return Status(StatusCode::kNotStored, "the key kept changing under the store");
+  }
+  return result;
+}
+
+Result<ItemHandle> TieredCache::TouchOutside(std::string_view key, uint32_t expires_at) {
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    Outside outside = FindOutside(key);
+    const ram::Item* current = outside.item.get();
+    if (current == nullptr || !ram_.IsLive(current)) return Status::NotFound();
+    Result<WritableItem> copy = ram_.Allocate(key, current->value_len, current->flags, expires_at);
+    if (!copy.ok()) return copy.status();
+    const std::string_view value = current->value();
+    if (!value.empty()) std::memcpy(copy->value_buffer().data(), value.data(), value.size());
+    copy->get()->cas = current->cas;  // a touch keeps the CAS unique, as in memcached
+    ram::RetainItem(copy->get());
+    ItemHandle touched(copy->get());
+    const auto decide = [&](const ram::Item* live_in_ram) -> Status {
+      if (live_in_ram != nullptr || !StillCurrent(key, outside)) return Status(ram::RamTier::kStale);
+      return Status::Ok();
+    };
+    const ram::RamTier::Placement placement =
+        IsLarge(current->value_len) ? ram::RamTier::Placement::kOutside
+                                    : ram::RamTier::Placement::kLink;
+    Result<uint64_t> stored = ram_.StoreDecided(std::move(copy).value(), decide, placement, true);
+    if (stored.code() == ram::RamTier::kStale) continue;
+    if (!stored.ok()) return stored.status();
+    return touched;
+  }
+  return Status::NotFound();
 }
 
 Result<ItemHandle> TieredCache::Get(std::string_view key) {
@@ -219,8 +349,9 @@ Result<ItemHandle> TieredCache::Get(std::string_view key) {
 Result<ItemHandle> TieredCache::GetAndTouch(std::string_view key, int64_t exptime) {
   if (IsShutDown()) return Status::Shutdown();
   const uint32_t expires_at = ExpiresAt(exptime);
-  return WithItemInRam(key, StatusCode::kNotFound,
-                       [&] { return ram_.GetAndTouch(key, expires_at); });
+  return WithItemInRam(
+      key, StatusCode::kNotFound, [&] { return ram_.GetAndTouch(key, expires_at); },
+      [&] { return TouchOutside(key, expires_at); });
 }
 
 bool TieredCache::Contains(std::string_view key) {
@@ -243,33 +374,13 @@ Result<WritableItem> TieredCache::Allocate(std::string_view key, size_t value_si
 
 Result<uint64_t> TieredCache::Store(StoreMode mode, WritableItem item, uint64_t expected_cas) {
   if (IsShutDown()) return Status::Shutdown();
-  if (mode == StoreMode::kSet || mode == StoreMode::kAdd || !write_behind_) {
-    // add fails on an item that exists only in L2 (or on its way there) as well.
-    if (mode == StoreMode::kAdd && write_behind_ && !ram_.Contains(item.key()) &&
-        ReadThrough(item.key()).ok()) {
-      return Status::NotStored();
-    }
+  // A small set goes straight into RAM; everything else with L2 decides on the key's
+  // current version wherever it lives (add must fail on an item only in L2, replace and
+  // cas must see it, append must extend it).
+  if (!write_behind_ || (mode == StoreMode::kSet && !IsLarge(item.value_buffer().size()))) {
     return ram_.Store(mode, std::move(item), expected_cas);
   }
-  // replace, append, prepend, cas need the current item in RAM. The new item is consumed
-  // by a store, so keep a copy of it for retries.
-  const StatusCode transient = mode == StoreMode::kCas ? StatusCode::kNotFound : StatusCode::kNotStored;
-  const std::string key(item.key());
-  const std::span<char> bytes = item.value_buffer();
-  const std::string value(bytes.data(), bytes.size());
-  const uint32_t flags = item.get()->flags;
-  const uint32_t expires_at = item.get()->expires_at.load(std::memory_order_relaxed);
-  bool first = true;
-  return WithItemInRam(key, transient, [&]() -> Result<uint64_t> {
-    if (!first) {
-      Result<WritableItem> again = ram_.Allocate(key, value.size(), flags, expires_at);
-      if (!again.ok()) return again.status();
-      if (!value.empty()) std::memcpy(again->value_buffer().data(), value.data(), value.size());
-      item = std::move(again).value();
-    }
-    first = false;
-    return ram_.Store(mode, std::move(item), expected_cas);
-  });
+  return StoreVersioned(mode, std::move(item), expected_cas);
 }
 
 Result<uint64_t> TieredCache::Store(StoreMode mode, std::string_view key, std::string_view value,
@@ -308,18 +419,25 @@ Status TieredCache::Delete(std::string_view key) {
 
 Result<uint64_t> TieredCache::Increment(std::string_view key, uint64_t delta) {
   if (IsShutDown()) return Status::Shutdown();
-  return WithItemInRam(key, StatusCode::kNotFound, [&] { return ram_.ApplyDelta(key, true, delta); });
+  // A large value is never a number of at most 20 digits.
+  return WithItemInRam(
+      key, StatusCode::kNotFound, [&] { return ram_.ApplyDelta(key, true, delta); },
+      []() -> Result<uint64_t> { return Status::NonNumeric(); });
 }
 
 Result<uint64_t> TieredCache::Decrement(std::string_view key, uint64_t delta) {
   if (IsShutDown()) return Status::Shutdown();
-  return WithItemInRam(key, StatusCode::kNotFound, [&] { return ram_.ApplyDelta(key, false, delta); });
+  return WithItemInRam(
+      key, StatusCode::kNotFound, [&] { return ram_.ApplyDelta(key, false, delta); },
+      []() -> Result<uint64_t> { return Status::NonNumeric(); });
 }
 
 Status TieredCache::Touch(std::string_view key, int64_t exptime) {
   if (IsShutDown()) return Status::Shutdown();
   const uint32_t expires_at = ExpiresAt(exptime);
-  return WithItemInRam(key, StatusCode::kNotFound, [&] { return ram_.Touch(key, expires_at); });
+  return WithItemInRam(
+      key, StatusCode::kNotFound, [&] { return ram_.Touch(key, expires_at); },
+      [&] { return TouchOutside(key, expires_at).status(); });
 }
 
 Status TieredCache::Flush(int64_t exptime) {
@@ -392,6 +510,7 @@ CacheStats TieredCache::Stats() {
     stats.l2_write_behind_bytes = queue.pending_bytes;
     stats.l2_errors = queue.errors + l2_read_errors_.load(std::memory_order_relaxed);
     stats.l2_evicted_for_size = disk.evicted_for_size;
+    stats.l2_direct_stores = l2_direct_stores_.load(std::memory_order_relaxed);
   }
   return stats;
 }

@@ -4,9 +4,10 @@
 // clock times (applying default_ttl and max_ttl), enforces the maximum item size, and
 // runs the RAM tier (L1) and, when enabled, the persistent tier (L2):
 //
-//   write:  L1, then the write-behind queue carries the change to L2 in batches;
+//   write:  L1, then the write-behind queue carries the change to L2 in batches; a value
+//           above performance.large_value_threshold skips L1: it waits in the queue only;
 //   read:   L1; on a miss the queue's newest change of the key, then L2, promoting what it
-//           finds into L1;
+//           finds into L1 (large values are served without promotion);
 //   evict:  an L1 victim not yet in L2 is queued for L2 (demotion), not lost;
 //   delete, flush_all, touch, incr/decr, append/prepend, cas: the same whether the item is
 //           in L1, L2 or both (L2-only items are promoted first);
@@ -73,12 +74,37 @@ class TieredCache final : public Cache {
   // L1 missed `key`: the newest queued change, else L2, promoting what is found.
   // Returns: NotFound.
   Result<ItemHandle> ReadThrough(std::string_view key);
+  // The key's current version outside RAM: the newest queued change, else the L2 record.
+  struct Outside {
+    ItemHandle item;  // null: none (deleted, or nowhere)
+    WriteBehind::Pending pending = WriteBehind::Pending::kNone;  // where it was found
+    uint64_t generation = 0;  // with kNone: the queue's generation at the lookup
+  };
+  Outside FindOutside(std::string_view key);
+  // True while `outside` is still the key's version outside RAM. Cheap; safe under a
+  // stripe lock (lock order: stripe, then the queue's).
+  bool StillCurrent(std::string_view key, const Outside& outside);
+  // Brings a small item found outside RAM back into RAM (if still current). Returns
+  // whether it was linked.
+  bool Promote(std::string_view key, const Outside& outside);
+  // Values above the threshold live outside RAM (only with L2).
+  bool IsLarge(size_t value_len) const {
+    return write_behind_ && large_value_threshold_ != 0 && value_len > large_value_threshold_;
+  }
+  // Every store with L2 except a small set: decides on the key's current version, wherever
+  // it lives, under the key's stripe lock, and puts the result in RAM or, when large, in
+  // the queue only. Returns as Store().
+  Result<uint64_t> StoreVersioned(StoreMode mode, WritableItem data, uint64_t expected_cas);
+  // Touch (and get-and-touch) of a large item outside RAM: queues a copy with the new
+  // expiry and the same CAS unique. Returns the copy, or NotFound.
+  Result<ItemHandle> TouchOutside(std::string_view key, uint32_t expires_at);
   // Runs `operation` (which needs the key's current item in RAM) after promoting an item
   // living only in L2, again if it reports `transient` because the item was evicted
-  // between the promotion and the operation.
-  template <typename Operation>
-  auto WithItemInRam(std::string_view key, StatusCode transient, Operation operation)
-      -> decltype(operation());
+  // between the promotion and the operation. A large item stays outside RAM: `on_large`
+  // runs instead.
+  template <typename Operation, typename LargeOperation>
+  auto WithItemInRam(std::string_view key, StatusCode transient, Operation operation,
+                     LargeOperation on_large) -> decltype(operation());
   // Keeps the persisted CAS reservation ahead of the CAS uniques in use.
   void ReserveCas();
   // "Now" in unix seconds as L2 judges expiry and flushes: derived from the cache's own
@@ -86,6 +112,7 @@ class TieredCache final : public Cache {
   int64_t L2Now() const;
 
   const CacheOptions options_;
+  const uint64_t large_value_threshold_;
   ExpiryClock clock_;
   ram::RamTier ram_;
   std::unique_ptr<disk::DiskTier> disk_;          // null without L2
@@ -93,6 +120,7 @@ class TieredCache final : public Cache {
   std::atomic<uint64_t> cas_reserved_{0};
   std::atomic<uint64_t> l2_promotions_{0};
   std::atomic<uint64_t> l2_read_errors_{0};
+  std::atomic<uint64_t> l2_direct_stores_{0};  // large values stored outside RAM
 
   std::atomic<bool> shut_down_{false};
   std::mutex maintenance_mu_;
