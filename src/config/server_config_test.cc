@@ -58,6 +58,22 @@ TEST(CommandLine, MemcachedFlags) {
   EXPECT_EQ(c.pid_file, "/tmp/x.pid");
 }
 
+TEST(CommandLine, ItemSizeDefaultFollowsTheLargeValuePath) {
+  EXPECT_EQ(Parse({})->config.cache.max_item_size, kDefaultMaxItemSizeWithL2);
+  EXPECT_EQ(Parse({"--no-l2"})->config.cache.max_item_size, 1u << 20);  // memcached's
+  EXPECT_EQ(Parse({"-I", "1m"})->config.cache.max_item_size, 1u << 20);
+  EXPECT_EQ(Parse({"-I", "1g", "-m", "16"})->config.cache.max_item_size, 1u << 30);
+  // Without L2 every item must fit in half of RAM, as in memcached.
+  auto too_big = Parse({"-I", "1g", "-m", "16", "--no-l2"});
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_NE(too_big.status().message().find("max_item_size"), std::string::npos);
+  ServerConfig config;
+  ASSERT_TRUE(ApplyToml("[performance]\nlarge_value_threshold = \"64k\"\n[server]\nmax_item_size = \"2m\"\n",
+                        "t.toml", &config).ok());
+  EXPECT_EQ(config.cache.performance.large_value_threshold, 64u << 10);
+  EXPECT_TRUE(config.max_item_size_given);
+}
+
 TEST(CommandLine, BindAndListen) {
   auto bind = Parse({"--bind", "0.0.0.0:5000"});
   ASSERT_TRUE(bind.ok());
