@@ -79,6 +79,9 @@ struct CacheStats {
   uint64_t l2_errors = 0;              // failed reads and (retried) writes
   uint64_t l2_evicted_for_size = 0;    // times max_disk_size made old data go
   uint64_t l2_direct_stores = 0;       // values above large_value_threshold stored in L2 only
+  // RAM compression (all zero when it is off).
+  uint64_t compressed_stores = 0;      // values stored LZ4-compressed in RAM
+  uint64_t compression_saved_bytes = 0;  // bytes those stores saved, in total
 };
 
 class Cache {
@@ -183,6 +186,8 @@ class CacheBuilder {
   CacheBuilder& l2(const L2Options& l2);
   CacheBuilder& ttl(const TtlOptions& ttl);
   CacheBuilder& performance(const PerformanceOptions& performance);
+  // LZ4 compression of values in RAM; off unless compression.enable_lz4.
+  CacheBuilder& compression(const CompressionOptions& compression);
   // Configures the library's logger ("ratmemcache", spdlog) when the cache is built.
   // Without this call the library leaves logging as it is.
   CacheBuilder& logging(const LoggingOptions& logging);

@@ -98,6 +98,21 @@ struct PerformanceOptions {
   uint64_t large_value_threshold = 10240;
 };
 
+// LZ4 compression of values held in RAM. Reads get the original bytes back (a
+// decompressed copy). Values that go to L2 only (see large_value_threshold) are not
+// compressed here: RocksDB compresses its blocks itself, never both on the same bytes.
+struct CompressionOptions {
+  // Compress values in RAM. Default false: compression costs CPU on every store and a copy
+  // on every read of a compressed value.
+  bool enable_lz4 = false;
+  // Values longer than this many bytes are compressed, and kept so only when that saves
+  // space. At least 16. Default 1024.
+  uint32_t compression_threshold = 1024;
+  // 0 = LZ4's fast mode; 1 to 12 = LZ4HC at that level (smaller, much slower to store).
+  // Default 0.
+  int32_t compression_level = 0;
+};
+
 // Logging through spdlog.
 struct LoggingOptions {
   // false turns every log line off.
@@ -124,6 +139,7 @@ struct CacheOptions {
   L2Options l2;
   TtlOptions ttl;
   PerformanceOptions performance;
+  CompressionOptions compression;
   LoggingOptions logging;
   // Largest item accepted (key + value + per-item overhead, as memcached's -I counts it),
   // in bytes. Default 1 MiB; minimum 1 KiB; at most 1 GiB. Without L2 (or with

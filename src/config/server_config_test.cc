@@ -74,6 +74,20 @@ TEST(CommandLine, ItemSizeDefaultFollowsTheLargeValuePath) {
   EXPECT_TRUE(config.max_item_size_given);
 }
 
+TEST(Toml, CompressionSectionApplies) {
+  ServerConfig config;
+  ASSERT_TRUE(ApplyToml("[compression]\nenable_lz4 = true\ncompression_threshold = 2048\n"
+                        "compression_level = 6\n",
+                        "t.toml", &config).ok());
+  EXPECT_TRUE(config.cache.compression.enable_lz4);
+  EXPECT_EQ(config.cache.compression.compression_threshold, 2048u);
+  EXPECT_EQ(config.cache.compression.compression_level, 6);
+  Status bad = ApplyToml("[compression]\ncompression_level = 13\n", "t.toml", &config);
+  EXPECT_NE(bad.message().find("[compression] compression_level"), std::string::npos) << bad.message();
+  bad = ApplyToml("[compression]\ncompression_threshold = 8\n", "t.toml", &config);
+  EXPECT_NE(bad.message().find("[compression] compression_threshold"), std::string::npos) << bad.message();
+}
+
 TEST(CommandLine, BindAndListen) {
   auto bind = Parse({"--bind", "0.0.0.0:5000"});
   ASSERT_TRUE(bind.ok());

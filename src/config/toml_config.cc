@@ -22,7 +22,6 @@ struct Pending {
   std::string_view why;
 };
 constexpr Pending kNotYet[] = {
-    {"compression", "", "compression of values in RAM is not implemented yet (L2 compresses with [l2] enable_compression)"},
     {"performance", "enable_warmup", "not implemented: L2 items are read back on demand"},
     {"l2", "cache_warmup_strategy", "not implemented: L2 items are read back on demand"},
     {"l2", "compression_threshold", "RocksDB compresses whole blocks; there is no threshold"},
@@ -183,6 +182,15 @@ class Reader {
         if (status.ok() && !enabled) cache.performance.worker_threads = 1;
         return status;
       }
+    } else if (section == "compression") {
+      CompressionOptions& compression = cache.compression;
+      if (key == "enable_lz4") return Bool(node, section, key, &compression.enable_lz4);
+      if (key == "compression_threshold") {
+        return UintAs(node, section, key, 16, UINT32_MAX, &compression.compression_threshold);
+      }
+      if (key == "compression_level") {
+        return UintAs(node, section, key, 0, 12, &compression.compression_level);
+      }
     } else if (section == "logging") {
       LoggingOptions& logging = cache.logging;
       if (key == "level") {
@@ -226,7 +234,7 @@ class Reader {
       if (key == "daemon") return Bool(node, section, key, &config_->daemonize);
       if (key == "backlog") return UintAs(node, section, key, 1, 65535, &config_->backlog);
     } else {
-      return Fail(section, "", "unknown section (valid: server, l1, l2, ttl, performance, logging)");
+      return Fail(section, "", "unknown section (valid: server, l1, l2, ttl, performance, compression, logging)");
     }
     return Fail(section, key, "unknown key");
   }

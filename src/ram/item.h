@@ -32,7 +32,9 @@ struct Item {
   uint32_t value_len;
   std::atomic<uint32_t> refs;
   uint8_t key_len;
-  uint8_t state;           // ItemState bits (under the stripe lock)
+  // ItemState bits. Changed under the stripe lock, except kItemCompressed, which is set
+  // before the item is published and never changes (so handle holders may read it).
+  std::atomic<uint8_t> state;
   // 1 once the persistent tier holds exactly these bytes (set by the write-behind thread).
   std::atomic<uint8_t> persisted;
   uint8_t policy_data;     // free for the eviction policy (under the stripe lock)
@@ -47,9 +49,23 @@ struct Item {
 static_assert(sizeof(Item) == 48, "keep the item header compact");
 
 enum ItemState : uint8_t {
-  kItemLinked = 1,   // in a hash table
-  kItemFetched = 2,  // read at least once since stored
+  kItemLinked = 1,      // in a hash table
+  kItemFetched = 2,     // read at least once since stored
+  kItemCompressed = 4,  // the value bytes are LZ4-compressed (see tiered/value_codec.h)
 };
+
+inline bool HasState(const Item* item, ItemState bit) {
+  return (item->state.load(std::memory_order_relaxed) & bit) != 0;
+}
+// REQUIRES: the stripe lock, or an item nobody else can see yet.
+inline void SetState(Item* item, ItemState bit) {
+  item->state.store(item->state.load(std::memory_order_relaxed) | bit, std::memory_order_relaxed);
+}
+// REQUIRES: the stripe lock, or an item nobody else can see yet.
+inline void ClearState(Item* item, ItemState bit) {
+  item->state.store(item->state.load(std::memory_order_relaxed) & static_cast<uint8_t>(~bit),
+                    std::memory_order_relaxed);
+}
 
 // Allocates an unlinked item holding `key` and room for `value_len` value bytes, with one
 // reference owned by the caller. Returns nullptr when the allocator fails.

@@ -98,7 +98,7 @@ Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uin
   if (liveness == Liveness::kLive) return item;
   Unlink(stripe, item, hash);
   ++stripe.counters.reclaimed;
-  if ((item->state & kItemFetched) == 0) ++stripe.counters.expired_unfetched;
+  if (!HasState(item, kItemFetched)) ++stripe.counters.expired_unfetched;
   // As memcached, any lookup that meets a dead item counts it, whatever the command.
   ++(liveness == Liveness::kExpired ? stripe.counters.get_expired : stripe.counters.get_flushed);
   *dead = item;
@@ -117,7 +117,8 @@ void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
   const size_t table_bytes = stripe.table.bytes();
   stripe.table.Insert(item, hash);
   AccountTableResize(stripe, table_bytes);
-  item->state = kItemLinked;
+  ClearState(item, kItemFetched);
+  SetState(item, kItemLinked);
   stripe.policy->OnInsert(item);
   const size_t footprint = ItemFootprint(item);
   stripe.counters.bytes += footprint;
@@ -131,7 +132,7 @@ void RamTier::Unlink(Stripe& stripe, Item* item, uint64_t hash) {
   stripe.table.Erase(item, hash);
   AccountTableResize(stripe, table_bytes);
   stripe.policy->OnRemove(item);
-  item->state &= static_cast<uint8_t>(~kItemLinked);
+  ClearState(item, kItemLinked);
   const size_t footprint = ItemFootprint(item);
   stripe.counters.bytes -= footprint;
   used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
@@ -158,7 +159,7 @@ bool RamTier::EvictOne() {
       std::lock_guard lock(stripe.mu);
       victim = stripe.policy->Victim();
       if (victim == nullptr) continue;
-      const bool fetched = (victim->state & kItemFetched) != 0;
+      const bool fetched = HasState(victim, kItemFetched);
       if (Check(victim, now) == Liveness::kLive) {
         ++stripe.counters.evictions;
         if (!fetched) ++stripe.counters.evicted_unfetched;
@@ -411,7 +412,7 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
   }
   ++stripe.counters.get_hits;
   item->last_access.store(now, std::memory_order_relaxed);
-  item->state |= kItemFetched;
+  SetState(item, kItemFetched);
   stripe.policy->OnAccess(item);
   RetainItem(item);
   return ItemHandle(item);
@@ -446,7 +447,7 @@ Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_a
   ++stripe.counters.get_hits;
   item->last_access.store(now, std::memory_order_relaxed);
   item->expires_at.store(expires_at, std::memory_order_relaxed);
-  item->state |= kItemFetched;
+  SetState(item, kItemFetched);
   stripe.policy->OnAccess(item);
   NoteExpiryChange(item);
   RetainItem(item);
@@ -509,7 +510,9 @@ Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint6
       old = FindLive(stripe, key, hash, clock_->Now(), &dead);
       release.Add(dead);
       if (old == nullptr) return Status::NotFound();
-      if (old->value_len == 0 || !SafeStrtoull(old->value(), &value)) {
+      // A compressed value is over compression_threshold bytes: never a plain number.
+      if (old->value_len == 0 || HasState(old, kItemCompressed) ||
+          !SafeStrtoull(old->value(), &value)) {
         return Status::NonNumeric();
       }
       if (increment) {
@@ -564,7 +567,7 @@ void RamTier::FlushAll() {
       }
       for (Item* item : dropped) {
         stripe.policy->OnRemove(item);
-        item->state &= static_cast<uint8_t>(~kItemLinked);
+        ClearState(item, kItemLinked);
         const size_t footprint = ItemFootprint(item);
         stripe.counters.bytes -= footprint;
         used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
@@ -599,7 +602,7 @@ size_t RamTier::ReclaimExpired() {
       }
       for (Item* item : dead) {
         ++stripe.counters.reclaimed;
-        if ((item->state & kItemFetched) == 0) ++stripe.counters.expired_unfetched;
+        if (!HasState(item, kItemFetched)) ++stripe.counters.expired_unfetched;
         Unlink(stripe, item, HashKey(item->key()));
       }
     }

@@ -109,6 +109,10 @@ void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
     w.Number("l2_direct_stores", cache.l2_direct_stores);
     w.Number("l2_errors", cache.l2_errors);
   }
+  if (context.cache().options().compression.enable_lz4) {
+    w.Number("compressed_stores", cache.compressed_stores);
+    w.Number("compression_saved_bytes", cache.compression_saved_bytes);
+  }
   w.End();
 }
 

@@ -27,6 +27,10 @@ CacheBuilder& CacheBuilder::performance(const PerformanceOptions& performance) {
   options_.performance = performance;
   return *this;
 }
+CacheBuilder& CacheBuilder::compression(const CompressionOptions& compression) {
+  options_.compression = compression;
+  return *this;
+}
 CacheBuilder& CacheBuilder::logging(const LoggingOptions& logging) {
   options_.logging = logging;
   configure_logging_ = true;
@@ -66,6 +70,12 @@ Status ValidateOptions(const CacheOptions& options) {
     return Status::InvalidArgument(
         "max_item_size must be at most half of l1.max_memory (without L2, or with "
         "performance.large_value_threshold 0, every item must fit in RAM)");
+  }
+  if (options.compression.compression_threshold < 16) {
+    return Status::InvalidArgument("compression.compression_threshold must be at least 16");
+  }
+  if (options.compression.compression_level < 0 || options.compression.compression_level > 12) {
+    return Status::InvalidArgument("compression.compression_level must be between 0 and 12");
   }
   if (!IsValidLogLevel(options.logging.level)) {
     return Status::InvalidArgument("logging.level: unknown level '" + options.logging.level + "'");

@@ -104,6 +104,7 @@ Result<std::unique_ptr<TieredCache>> TieredCache::Open(const CacheOptions& optio
 TieredCache::TieredCache(const CacheOptions& options, std::unique_ptr<disk::DiskTier> disk)
     : options_(options),
       large_value_threshold_(options.performance.large_value_threshold),
+      codec_(options.compression),
       ram_(RamOptions(options), &clock_),
       disk_(std::move(disk)) {
   if (options_.ttl.cleanup_interval != 0) {
@@ -223,8 +224,9 @@ auto TieredCache::WithItemInRam(std::string_view key, StatusCode transient, Oper
 Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
                                              uint64_t expected_cas) {
   const std::string key(data.key());
-  ram::Item* const raw = data.Release();  // our reference, kept across attempts
   const bool combine = mode == StoreMode::kAppend || mode == StoreMode::kPrepend;
+  if (!combine && !IsLarge(data.value_buffer().size())) data = Compress(std::move(data));
+  ram::Item* const raw = data.Release();  // our reference, kept across attempts
   Result<uint64_t> result = Status::NotStored();
   for (int attempt = 0; attempt < 64; ++attempt) {
     // The key's current version, wherever it lives.
@@ -234,7 +236,7 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
       Result<ItemHandle> peeked = ram_.Peek(key);
       if (peeked.ok()) {
         in_ram = std::move(peeked).value();
-      } else {
+      } else if (write_behind_) {
         outside = FindOutside(key);
       }
     }
@@ -250,7 +252,13 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
         result = Status::NotStored();
         break;
       }
-      const size_t total = size_t{current->value_len} + raw->value_len;
+      std::string scratch;
+      Result<std::string_view> current_value = ValueCodec::Original(current, &scratch);
+      if (!current_value.ok()) {
+        result = current_value.status();
+        break;
+      }
+      const size_t total = current_value->size() + raw->value_len;
       if (ram::MemcachedItemSize(key.size(), total, current->flags) > options_.max_item_size) {
         result = Status::NotStored();  // as memcached: the combined item cannot be allocated
         break;
@@ -261,11 +269,13 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
         break;
       }
       char* out = combined->value_buffer().data();
-      const std::string_view first = mode == StoreMode::kAppend ? current->value() : raw->value();
-      const std::string_view second = mode == StoreMode::kAppend ? raw->value() : current->value();
+      const std::string_view first = mode == StoreMode::kAppend ? *current_value : raw->value();
+      const std::string_view second = mode == StoreMode::kAppend ? raw->value() : *current_value;
       if (!first.empty()) std::memcpy(out, first.data(), first.size());
       if (!second.empty()) std::memcpy(out + first.size(), second.data(), second.size());
-      candidate = combined->Release();
+      WritableItem built = std::move(combined).value();
+      if (!IsLarge(total)) built = Compress(std::move(built));
+      candidate = built.Release();
     } else {
       ram::RetainItem(raw);
     }
@@ -279,7 +289,7 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
             live_in_ram->expires_at.load(std::memory_order_relaxed) != current_expiry) {
           return Status(ram::RamTier::kStale);
         }
-      } else if (live_in_ram != nullptr || !StillCurrent(key, outside)) {
+      } else if (live_in_ram != nullptr || (write_behind_ && !StillCurrent(key, outside))) {
         return Status(ram::RamTier::kStale);
       }
       switch (mode) {
@@ -342,16 +352,27 @@ Result<ItemHandle> TieredCache::TouchOutside(std::string_view key, uint32_t expi
 
 Result<ItemHandle> TieredCache::Get(std::string_view key) {
   Result<ItemHandle> item = ram_.Get(key);
-  if (item.ok() || !write_behind_) return item;
-  return ReadThrough(key);
+  if (item.ok() || !write_behind_) return Readable(std::move(item));
+  return Readable(ReadThrough(key));
+}
+
+WritableItem TieredCache::Compress(WritableItem item) {
+  if (!codec_.enabled()) return item;
+  uint64_t saved = 0;
+  WritableItem stored = codec_.MaybeCompress(std::move(item), &saved);
+  if (saved != 0) {
+    compressed_stores_.fetch_add(1, std::memory_order_relaxed);
+    compression_saved_bytes_.fetch_add(saved, std::memory_order_relaxed);
+  }
+  return stored;
 }
 
 Result<ItemHandle> TieredCache::GetAndTouch(std::string_view key, int64_t exptime) {
   if (IsShutDown()) return Status::Shutdown();
   const uint32_t expires_at = ExpiresAt(exptime);
-  return WithItemInRam(
+  return Readable(WithItemInRam(
       key, StatusCode::kNotFound, [&] { return ram_.GetAndTouch(key, expires_at); },
-      [&] { return TouchOutside(key, expires_at); });
+      [&] { return TouchOutside(key, expires_at); }));
 }
 
 bool TieredCache::Contains(std::string_view key) {
@@ -377,9 +398,13 @@ Result<uint64_t> TieredCache::Store(StoreMode mode, WritableItem item, uint64_t 
   // A small set goes straight into RAM; everything else with L2 decides on the key's
   // current version wherever it lives (add must fail on an item only in L2, replace and
   // cas must see it, append must extend it).
-  if (!write_behind_ || (mode == StoreMode::kSet && !IsLarge(item.value_buffer().size()))) {
-    return ram_.Store(mode, std::move(item), expected_cas);
+  const bool combine = mode == StoreMode::kAppend || mode == StoreMode::kPrepend;
+  if (write_behind_ ? (mode == StoreMode::kSet && !IsLarge(item.value_buffer().size()))
+                    : !(combine && codec_.enabled())) {
+    return ram_.Store(mode, Compress(std::move(item)), expected_cas);
   }
+  // (Without L2, append/prepend take this way too when values may be compressed: the
+  // new value is built from the original bytes.)
   return StoreVersioned(mode, std::move(item), expected_cas);
 }
 
@@ -512,6 +537,8 @@ CacheStats TieredCache::Stats() {
     stats.l2_evicted_for_size = disk.evicted_for_size;
     stats.l2_direct_stores = l2_direct_stores_.load(std::memory_order_relaxed);
   }
+  stats.compressed_stores = compressed_stores_.load(std::memory_order_relaxed);
+  stats.compression_saved_bytes = compression_saved_bytes_.load(std::memory_order_relaxed);
   return stats;
 }
 

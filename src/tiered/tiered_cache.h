@@ -24,6 +24,7 @@
 #include "disk/disk_tier.h"
 #include "ram/ram_tier.h"
 #include "ratmemcache/cache.h"
+#include "tiered/value_codec.h"
 #include "tiered/write_behind.h"
 
 namespace ratmemcache::tiered {
@@ -105,6 +106,13 @@ class TieredCache final : public Cache {
   template <typename Operation, typename LargeOperation>
   auto WithItemInRam(std::string_view key, StatusCode transient, Operation operation,
                      LargeOperation on_large) -> decltype(operation());
+  // `item` as RAM should hold it (compressed when that is on and pays), counting it.
+  WritableItem Compress(WritableItem item);
+  // What a read hands out: the original bytes of a compressed item.
+  Result<ItemHandle> Readable(Result<ItemHandle> item) const {
+    if (!item.ok() || !codec_.enabled()) return item;
+    return ValueCodec::Readable(std::move(item).value());
+  }
   // Keeps the persisted CAS reservation ahead of the CAS uniques in use.
   void ReserveCas();
   // "Now" in unix seconds as L2 judges expiry and flushes: derived from the cache's own
@@ -113,6 +121,7 @@ class TieredCache final : public Cache {
 
   const CacheOptions options_;
   const uint64_t large_value_threshold_;
+  const ValueCodec codec_;
   ExpiryClock clock_;
   ram::RamTier ram_;
   std::unique_ptr<disk::DiskTier> disk_;          // null without L2
@@ -121,6 +130,8 @@ class TieredCache final : public Cache {
   std::atomic<uint64_t> l2_promotions_{0};
   std::atomic<uint64_t> l2_read_errors_{0};
   std::atomic<uint64_t> l2_direct_stores_{0};  // large values stored outside RAM
+  std::atomic<uint64_t> compressed_stores_{0};
+  std::atomic<uint64_t> compression_saved_bytes_{0};
 
   std::atomic<bool> shut_down_{false};
   std::mutex maintenance_mu_;

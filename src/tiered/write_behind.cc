@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "common/process_info.h"
+#include "tiered/value_codec.h"
 
 namespace ratmemcache::tiered {
 namespace {
@@ -127,6 +128,7 @@ void WriteBehind::Loop() {
 bool WriteBehind::WriteBatch() {
   std::lock_guard write_lock(write_mu_);
   std::vector<disk::DiskWrite> writes;
+  std::vector<std::pair<size_t, const ram::Item*>> compressed;  // (index in writes, item)
   size_t count = 0;
   {
     std::lock_guard lock(mu_);
@@ -147,11 +149,24 @@ bool WriteBehind::WriteBatch() {
         write.meta.stored_at = clock_->ToUnixTime(item->last_access);
         write.meta.cas = item->cas;
         write.value = item->value();
+        if (ram::HasState(item, ram::kItemCompressed)) compressed.emplace_back(writes.size(), item);
       }
       writes.push_back(write);
     }
   }
   if (count == 0) return false;
+  // L2 gets the original bytes (RocksDB compresses its blocks itself). Decompressed here,
+  // outside the queue's lock: only this thread removes entries, so the items stay put.
+  std::deque<std::string> originals;
+  for (const auto& [index, item] : compressed) {
+    Result<std::string_view> value = ValueCodec::Original(item, &originals.emplace_back());
+    if (value.ok()) {
+      writes[index].value = *value;
+    } else {
+      Log().error("L2 write-behind: {}", value.status().message());
+      writes[index].kind = disk::DiskWrite::Kind::kDelete;  // never persist damaged bytes
+    }
+  }
   // Entries at the front stay put while we write: only this thread (under write_mu_)
   // removes them, and appends do not move them.
   const Status written = disk_->Write(writes);
