@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
     if (!switched.ok()) {
       rmc::Log().error("{}", switched.message());
       server.Stop(0);
+      context.StopBlockingReads();
       return kSystemError;
     }
   }
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
 
   rmc::Log().info("stopping: finishing in-flight replies");
   server.Stop(2000);
+  context.StopBlockingReads();  // before the network (its completions' target) goes
   rmc::Status persisted = cache->Shutdown();
   if (!persisted.ok()) rmc::Log().error("stopping the cache: {}", persisted.message());
   if (!config.pid_file.empty()) {

@@ -90,6 +90,10 @@ class Cache {
 
   // Looks up `key`. Returns: NotFound (also for expired or flushed items).
   virtual Result<ItemHandle> Get(std::string_view key) = 0;
+  // Looks up `key` in RAM only: never waits for the disk. With the persistent tier on,
+  // NotFound may mean the item is there; finish with Get() on a thread that may block.
+  // Returns: NotFound.
+  virtual Result<ItemHandle> GetIfInMemory(std::string_view key) = 0;
   // Looks up `key` and sets its expiry to `exptime`. Returns: NotFound.
   virtual Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) = 0;
   // True when a live item exists under `key`. Does not count as an access.

@@ -8,6 +8,7 @@
 // from every worker thread and must be thread-safe.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -28,6 +29,15 @@ class Session {
 
   // True once the connection should close after `out` has been sent.
   virtual bool WantsClose() const = 0;
+
+  // Work that may block (a read from the persistent tier) runs off the event loop: the
+  // session hands it to another thread and reports Busy(). The network layer then offers
+  // no input and waits for the `wake` function (given once, before any input; callable
+  // from any thread, at most once per busy period) to be called; back on the connection's
+  // thread it calls Resume(), which appends the replies, and carries on.
+  virtual void SetWaker(std::function<void()> wake) {}
+  virtual bool Busy() const { return false; }
+  virtual void Resume(OutputBuffer& out) {}
 };
 
 class SessionFactory {

@@ -35,7 +35,19 @@ void Connection::Start() {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  session_->SetWaker([weak = weak_from_this(), context = &worker_->context()] {
+    asio::post(*context, [weak] {
+      if (std::shared_ptr<Connection> self = weak.lock()) self->OnSessionReady();
+    });
+  });
   WaitReadable();
+}
+
+void Connection::OnSessionReady() {
+  if (closed_) return;
+  session_->Resume(out_);
+  // A pending wait (for the socket to take more output) drives us when it completes.
+  if (!waiting_) Drive();
 }
 
 void Connection::BeginDrain() {
@@ -193,6 +205,7 @@ void Connection::Drive() {
       Close();
       return;
     }
+    if (session_->Busy()) return;  // OnSessionReady() carries on
     // Requests already received are answered, even while draining.
     if (in_end_ != in_begin_ && !in_stalled_) {
       ProcessBuffered();

@@ -10,6 +10,8 @@
 // it; one whose reads keep filling that buffer (pipelining clients) borrows a 16 KiB
 // block from the worker until its reads are small again. Input larger than the wait
 // buffer continues with direct reads into the worker's scratch buffer.
+// While the session is Busy() (a read handed off the event loop) the connection neither
+// reads nor offers input; the session's waker posts OnSessionReady() back to this thread.
 // Worker-thread only; kept alive by shared_ptr while an asynchronous operation is pending.
 
 #include <asio.hpp>
@@ -64,6 +66,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WaitWritable();
   // Gives a borrowed wait block back to the worker.
   void ReturnWaitBlock();
+  // The session finished the work it handed off (posted here by its waker).
+  void OnSessionReady();
 
   Worker* worker_;
   Socket socket_;

@@ -1,5 +1,7 @@
 #include "server/server_context.h"
 
+#include <algorithm>
+
 #include "common/logging.h"
 
 namespace ratmemcache::server {
@@ -12,6 +14,10 @@ ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
   thread_stats_.reserve(settings.threads);
   for (uint32_t i = 0; i < settings.threads; ++i) {
     thread_stats_.push_back(std::make_unique<ThreadStats>());
+  }
+  if (cache->options().l2.enable_l2_cache) {
+    // Reads from RocksDB wait on the page cache or the disk: more threads than cores.
+    blocking_reads_ = std::make_unique<TaskPool>(std::max<uint32_t>(4, settings.threads * 2), "rmc-l2-read");
   }
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/network_stats.h"
+#include "common/task_pool.h"
 #include "ratmemcache/cache.h"
 #include "server/server_stats.h"
 
@@ -64,6 +65,15 @@ class ServerContext {
   void set_network_stats(std::function<NetworkStats()> provider) {
     network_stats_ = std::move(provider);
   }
+  // Threads for lookups that may block on the persistent tier; null when the cache has
+  // none (every lookup is then served from RAM on the worker's event loop).
+  TaskPool* blocking_reads() { return blocking_reads_.get(); }
+  // Finishes the lookups in flight and stops those threads; call after the network has
+  // stopped and before it is destroyed (their completions are posted to its threads).
+  void StopBlockingReads() {
+    if (blocking_reads_) blocking_reads_->Stop();
+  }
+
   // Asks the process to stop; installed by the application.
   void RequestShutdown(ShutdownMode mode) const {
     if (shutdown_) shutdown_(mode);
@@ -83,6 +93,7 @@ class ServerContext {
   std::chrono::steady_clock::time_point started_;
   std::function<NetworkStats()> network_stats_;
   std::function<void(ShutdownMode)> shutdown_;
+  std::unique_ptr<TaskPool> blocking_reads_;
 };
 
 }  // namespace ratmemcache::server

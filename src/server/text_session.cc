@@ -80,7 +80,7 @@ TextSession::TextSession(ServerContext* context, ThreadStats* stats, uint64_t id
 
 size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
   size_t pos = 0;
-  while (!close_) {
+  while (!close_ && !Busy()) {
     const std::string_view rest = input.substr(pos);
     if (state_ == State::kValue) {
       pos += ConsumeValue(rest, out);
@@ -198,22 +198,84 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
   }
 }
 
+void TextSession::ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas,
+                               OutputBuffer& out) {
+  stats_->cmd_get.Add();
+  (item.ok() ? stats_->get_hits : stats_->get_misses).Add();
+  if (item.ok()) WriteValue(out, key, item.value(), with_cas);
+}
+
 void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
   const bool touch = request.command == TextCommand::kGat || request.command == TextCommand::kGats;
   const bool with_cas =
       request.command == TextCommand::kGets || request.command == TextCommand::kGats;
+  if (!touch && context_->blocking_reads() != nullptr && wake_ &&
+      RetrieveWithoutBlocking(request, out)) {
+    return;
+  }
   protocol::KeyList keys = request.keys;
   std::string_view key;
   while (keys.Next(&key)) {
-    Result<ItemHandle> item = touch ? cache_.GetAndTouch(key, request.exptime) : cache_.Get(key);
-    if (touch) {
-      stats_->cmd_touch.Add();
-      (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
-    } else {
-      stats_->cmd_get.Add();
-      (item.ok() ? stats_->get_hits : stats_->get_misses).Add();
+    if (!touch) {
+      ReplyGetItem(key, cache_.Get(key), with_cas, out);
+      continue;
     }
+    Result<ItemHandle> item = cache_.GetAndTouch(key, request.exptime);
+    stats_->cmd_touch.Add();
+    (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
     if (item.ok()) WriteValue(out, key, item.value(), with_cas);
+  }
+  out.Append(reply::kEnd);
+}
+
+bool TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuffer& out) {
+  const bool with_cas = request.command == TextCommand::kGets;
+  // RAM first: when every key is there (the common case) answer now, allocating nothing.
+  found_.clear();
+  protocol::KeyList keys = request.keys;
+  std::string_view key;
+  bool all_found = true;
+  while (keys.Next(&key)) {
+    Result<ItemHandle> item = cache_.GetIfInMemory(key);
+    if (!item.ok()) {
+      all_found = false;
+      break;
+    }
+    found_.push_back(std::move(item).value());
+  }
+  if (all_found) {
+    keys = request.keys;
+    for (size_t i = 0; keys.Next(&key); ++i) ReplyGetItem(key, std::move(found_[i]), with_cas, out);
+    found_.clear();
+    out.Append(reply::kEnd);
+    return true;
+  }
+  // Some key needs L2: look up the rest on a blocking-read thread.
+  auto pending = std::make_shared<PendingGet>();
+  pending->with_cas = with_cas;
+  keys = request.keys;
+  while (keys.Next(&key)) {
+    pending->keys.emplace_back(key);
+    pending->items.emplace_back(Status::NotFound());
+  }
+  const size_t looked_up = found_.size();
+  for (size_t i = 0; i < looked_up; ++i) pending->items[i] = std::move(found_[i]);
+  found_.clear();
+  pending_get_ = pending;
+  context_->blocking_reads()->Submit([pending, looked_up, cache = &cache_, wake = wake_] {
+    for (size_t i = looked_up; i < pending->keys.size(); ++i) {
+      pending->items[i] = cache->Get(pending->keys[i]);
+    }
+    wake();
+  });
+  return true;
+}
+
+void TextSession::Resume(OutputBuffer& out) {
+  if (!pending_get_) return;
+  const std::shared_ptr<PendingGet> pending = std::move(pending_get_);
+  for (size_t i = 0; i < pending->keys.size(); ++i) {
+    ReplyGetItem(pending->keys[i], std::move(pending->items[i]), pending->with_cas, out);
   }
   out.Append(reply::kEnd);
 }

@@ -6,9 +6,17 @@
 // stored, and values of hits are sent from the cache's memory without a copy (large ones)
 // or copied next to their header (small ones, cheaper than another iovec).
 //
+// With the persistent tier on, a get whose keys are not all in RAM is finished on the
+// context's blocking-read threads (the session is Busy() meanwhile, and its replies are
+// written on Resume()), so a read from RocksDB never holds up the worker's event loop.
+//
 // Not thread-safe: owned by one connection on one worker thread.
 
+#include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/output_buffer.h"
 #include "common/session.h"
@@ -30,12 +38,27 @@ class TextSession final : public Session {
 
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
+  void SetWaker(std::function<void()> wake) override { wake_ = std::move(wake); }
+  bool Busy() const override { return pending_get_ != nullptr; }
+  void Resume(OutputBuffer& out) override;
 
  private:
   enum class State : uint8_t { kCommand, kValue, kSwallow };
 
   void Execute(const protocol::TextRequest& request, OutputBuffer& out);
+  // A get or gets handed to the blocking-read threads: filled there, replied to here.
+  struct PendingGet {
+    bool with_cas = false;
+    std::vector<std::string> keys;
+    std::vector<Result<ItemHandle>> items;  // per key; NotFound until looked up
+  };
+
   void Retrieve(const protocol::TextRequest& request, OutputBuffer& out);
+  // get/gets with L2: answers at once when every key is in RAM; otherwise hands the
+  // lookups off and returns true (Busy()).
+  bool RetrieveWithoutBlocking(const protocol::TextRequest& request, OutputBuffer& out);
+  // The VALUE line (and data) of one key of a get, with its counters.
+  void ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas, OutputBuffer& out);
   void BeginStore(const protocol::TextRequest& request, OutputBuffer& out);
   size_t ConsumeValue(std::string_view input, OutputBuffer& out);
   void FinishStore(OutputBuffer& out);
@@ -71,6 +94,10 @@ class TextSession final : public Session {
 
   // Bytes of a rejected data block still to skip (kSwallow).
   size_t swallow_remaining_ = 0;
+
+  std::function<void()> wake_;
+  std::shared_ptr<PendingGet> pending_get_;  // set while Busy()
+  std::vector<ItemHandle> found_;            // RAM hits of the get being served (reused)
 };
 
 }  // namespace ratmemcache::server

@@ -37,6 +37,9 @@ class TieredCache final : public Cache {
   ~TieredCache() override;
 
   Result<ItemHandle> Get(std::string_view key) override;
+  Result<ItemHandle> GetIfInMemory(std::string_view key) override {
+    return Readable(ram_.Get(key));
+  }
   Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) override;
   bool Contains(std::string_view key) override;
   using Cache::Store;
