@@ -42,6 +42,19 @@ def data_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+def parse_values(reply):
+    """{key: (flags, value)} from the VALUE blocks of a get reply."""
+    got, pos = {}, 0
+    while reply.startswith(b"VALUE ", pos):
+        end = reply.index(b"\r\n", pos)
+        _, key, flags, length = reply[pos:end].split(b" ")[:4]
+        start = end + 2
+        got[key.decode()] = (int(flags), reply[start:start + int(length)])
+        pos = start + int(length) + 2
+    assert reply[pos:] == b"END\r\n", reply[pos:pos + 100]
+    return got
+
+
 def client(server):
     return Client(("127.0.0.1", server.port), default_noreply=False, timeout=30)
 
@@ -54,23 +67,48 @@ def stats(server):
 
 
 def test_restart_keeps_every_item_with_flags_and_ttl(data_dir):
+    """200,000 items of mixed sizes (up to 2 MB), SIGTERM, restart: every one is back,
+    byte-identical, with its flags and its TTL."""
     rng = random.Random(1)
-    sizes = [rng.choice([10, 100, 1000, 10000, 100000]) for _ in range(20000)]
+    count = 200_000
+    sizes = [rng.choice([10, 100, 300, 1000]) for _ in range(count)]
+    for i in range(0, count, 1000):
+        sizes[i] = rng.choice([20_000, 100_000])  # large values: straight to L2
     sizes[:5] = [2_000_000, 1_500_000, 1_048_576, 700_000, 3]
-    server = start_rat("-m", "64", "-I", "4m", data_dir=data_dir)
+    server = start_rat("-m", "64", data_dir=data_dir)
     c = client(server)
+    batch = {}
     for i, size in enumerate(sizes):
-        assert c.set(f"k{i}", value_for(f"k{i}", 1, size), expire=3600 if i % 2 else 0, noreply=False)
+        batch[f"k{i}"] = value_for(f"k{i}", 1, size)
+        if len(batch) == 500 or i == count - 1:
+            # flags and TTL vary with the key: odd keys live an hour, even ones forever
+            for key, value in batch.items():
+                n = int(key[1:])
+                c.set(key, value, expire=3600 if n % 2 else 0, flags=n % 7, noreply=True)
+            batch = {}
+    for i in range(100):
+        c.set(f"short{i}", b"x", expire=3, noreply=True)
+    short_stored = time.time()
+    assert c.get("k0") is not None  # a round trip: everything before it was processed
     c.close()
     assert server.stop() == 0  # SIGTERM: graceful
-    server = start_rat("-m", "64", "-I", "4m", data_dir=data_dir)
+    server = start_rat("-m", "64", data_dir=data_dir)
+    with server.connect() as s:
+        for start in range(0, count, 500):
+            keys = [f"k{i}" for i in range(start, min(start + 500, count))]
+            s.sendall(b"get " + " ".join(keys).encode() + b"\r\n")
+            reply = read_until_idle(s, until=b"END\r\n", timeout=30)[0]
+            got = parse_values(reply)
+            assert len(got) == len(keys), f"missing after restart near {start}"
+            for key in keys:
+                n = int(key[1:])
+                flags, value = got[key]
+                assert flags == n % 7 and value == value_for(key, 1, sizes[n]), key
+    # TTLs came back too: the short-lived items expire on time after the restart.
     c = client(server)
-    for start in range(0, len(sizes), 200):
-        keys = [f"k{i}" for i in range(start, min(start + 200, len(sizes)))]
-        got = c.get_many(keys)
-        assert len(got) == len(keys)
-        for key in keys:
-            assert got[key] == value_for(key, 1, sizes[int(key[1:])])
+    time.sleep(max(0.0, short_stored + 4.1 - time.time()))
+    assert c.get_many([f"short{i}" for i in range(100)]) == {}
+    assert c.get("k1") == value_for("k1", 1, sizes[1])
     c.close()
     # Flags survive a restart too.
     with server.connect() as s:
