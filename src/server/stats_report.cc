@@ -108,6 +108,15 @@ void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
     w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
     w.Number("l2_direct_stores", cache.l2_direct_stores);
     w.Number("l2_errors", cache.l2_errors);
+    // The same figures under the names of memcached's extstore, where it has one.
+    w.Number("get_extstore", cache.l2_gets);
+    w.Number("miss_from_extstore", cache.l2_gets - cache.l2_hits);
+    w.Number("recache_from_extstore", cache.l2_promotions);
+    w.Number("extstore_objects_read", cache.l2_hits);
+    w.Number("extstore_objects_written", cache.l2_writes);
+    w.Number("extstore_objects_used", cache.l2_items);
+    w.Number("extstore_bytes_used", cache.l2_bytes);
+    w.Number("extstore_limit_maxbytes", context.cache().options().l2.max_disk_size);
   }
   if (context.cache().options().compression.enable_lz4) {
     w.Number("compressed_stores", cache.compressed_stores);

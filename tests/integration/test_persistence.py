@@ -227,8 +227,11 @@ def test_stats_and_settings_show_the_tier(data_dir):
     server.stop()
     assert settings["l2_enabled"] == b"yes" and settings["l2_data_dir"] == data_dir.encode()
     for name in ("l2_items", "l2_bytes", "l2_get_hits", "l2_get_misses", "l2_writes",
-                 "l2_promotions", "l2_demotions", "l2_write_behind_items", "l2_errors"):
+                 "l2_promotions", "l2_demotions", "l2_write_behind_items", "l2_errors",
+                 "l2_direct_stores", "get_extstore", "miss_from_extstore", "recache_from_extstore",
+                 "extstore_objects_read", "extstore_objects_written", "extstore_bytes_used"):
         assert name in s
+    assert int(s["extstore_limit_maxbytes"]) == 1 << 30  # --l2-size default: 1g
 
 
 def test_no_l2_is_ram_only(data_dir):
