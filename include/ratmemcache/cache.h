@@ -60,8 +60,8 @@ struct CacheStats {
   uint64_t evicted_unfetched = 0;  // evicted items that were never read
   uint64_t expired_unfetched = 0;  // expired items reclaimed that were never read
   uint64_t reclaimed = 0;          // expired items reclaimed (lazily or by the sweep)
-  uint64_t get_hits = 0;
-  uint64_t get_misses = 0;
+  uint64_t get_hits = 0;            // RAM lookups that found the key
+  uint64_t get_misses = 0;          // RAM lookups that did not (L2 may still have it)
   uint64_t get_expired = 0;        // lookups that found only an expired item
   uint64_t get_flushed = 0;        // lookups that found only a flushed item
   uint64_t lock_stripes = 0;
@@ -72,7 +72,7 @@ struct CacheStats {
   uint64_t l2_gets = 0;                // lookups that reached L2 (RAM misses)
   uint64_t l2_hits = 0;
   uint64_t l2_writes = 0;              // records written (puts and deletes)
-  uint64_t l2_promotions = 0;          // L2 items brought back into RAM
+  uint64_t l2_promotions = 0;          // items brought back into RAM from L2 or the queue
   uint64_t l2_demotions = 0;           // RAM evictions sent to L2 instead of lost
   uint64_t l2_write_behind_items = 0;  // changes waiting to be written
   uint64_t l2_write_behind_bytes = 0;
