@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   settings.port = config.listen.empty() ? 0 : config.listen.front().port;
   settings.max_connections = config.max_connections;
   settings.threads = config.cache.performance.worker_threads;
+  settings.l2_read_threads = config.l2_read_threads;
   settings.verbosity = config.verbosity;
   settings.enable_shutdown = config.enable_shutdown;
   settings.tcp_backlog = static_cast<uint32_t>(config.backlog);

@@ -90,9 +90,9 @@ class Cache {
 
   // Looks up `key`. Returns: NotFound (also for expired or flushed items).
   virtual Result<ItemHandle> Get(std::string_view key) = 0;
-  // Looks up `key` in RAM only: never waits for the disk. With the persistent tier on,
-  // NotFound may mean the item is there; finish with Get() on a thread that may block.
-  // Returns: NotFound.
+  // Looks up `key` without waiting for the disk: in RAM, and in what the persistent tier
+  // holds in memory. Returns: NotFound (nowhere), WouldBlock (the answer needs a disk
+  // read: call Get() on a thread that may block).
   virtual Result<ItemHandle> GetIfInMemory(std::string_view key) = 0;
   // Looks up `key` and sets its expiry to `exptime`. Returns: NotFound.
   virtual Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) = 0;

@@ -28,6 +28,7 @@ enum class StatusCode : uint8_t {
   kNonNumeric,       // increment/decrement on a value that is not a decimal number
   kIoError,          // an operating-system or storage error
   kShutdown,         // the cache has been shut down
+  kWouldBlock,       // the answer needs a disk read; ask again where blocking is fine
   kInternal,         // a broken invariant; a bug
 };
 

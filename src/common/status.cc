@@ -14,6 +14,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kNonNumeric: return "NonNumeric";
     case StatusCode::kIoError: return "IoError";
     case StatusCode::kShutdown: return "Shutdown";
+    case StatusCode::kWouldBlock: return "WouldBlock";
     case StatusCode::kInternal: return "Internal";
   }
   return "Unknown";

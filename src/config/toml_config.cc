@@ -169,6 +169,9 @@ class Reader {
       if (key == "worker_threads") {
         return UintAs(node, section, key, 1, 1024, &cache.performance.worker_threads);
       }
+      if (key == "l2_read_threads") {
+        return UintAs(node, section, key, 0, 256, &config_->l2_read_threads);
+      }
       if (key == "large_value_threshold") {
         return Size(node, section, key, &cache.performance.large_value_threshold);
       }

@@ -61,9 +61,11 @@ class DiskTier {
 
   // Applies `writes` in order, atomically. Returns: IoError.
   virtual Status Write(std::span<const DiskWrite> writes) = 0;
-  // Looks `key` up. Expired, flushed and size-evicted records are not found.
-  // Returns: NotFound, IoError, OutOfMemory.
-  virtual Status Get(std::string_view key, int64_t now_unix, RecordSink* sink) = 0;
+  // Looks `key` up. Expired, flushed and size-evicted records are not found. With
+  // `memory_only`, answers only from what the engine holds in memory (no file read).
+  // Returns: NotFound, IoError, OutOfMemory, WouldBlock (memory_only: a file read needed).
+  virtual Status Get(std::string_view key, int64_t now_unix, RecordSink* sink,
+                     bool memory_only = false) = 0;
   // flush_all now: every record with a CAS below `cas_boundary` is gone, also those
   // written later (a write already on its way when the flush came); present ones are
   // removed at once. Persistent.

@@ -114,11 +114,16 @@ class RocksDbTier final : public DiskTier {
     return FromRocks(db_->Write(write_options_, &batch), "L2 write");
   }
 
-  Status Get(std::string_view key, int64_t now_unix, RecordSink* sink) override {
-    gets_.fetch_add(1, std::memory_order_relaxed);
+  Status Get(std::string_view key, int64_t now_unix, RecordSink* sink,
+             bool memory_only) override {
+    rocksdb::ReadOptions read_options;
+    // Memtables and block cache only: RocksDB answers Incomplete instead of reading a file.
+    if (memory_only) read_options.read_tier = rocksdb::kBlockCacheTier;
     rocksdb::PinnableSlice encoded;
-    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
-                                            DataKey(key), &encoded);
+    const rocksdb::Status status =
+        db_->Get(read_options, db_->DefaultColumnFamily(), DataKey(key), &encoded);
+    if (status.IsIncomplete()) return Status(StatusCode::kWouldBlock);
+    gets_.fetch_add(1, std::memory_order_relaxed);
     if (status.IsNotFound()) return Status::NotFound();
     if (!status.ok()) return FromRocks(status, "L2 get");
     const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));

@@ -83,6 +83,22 @@ TEST_F(RocksDbTierTest, PutGetDeleteAndMetadata) {
   EXPECT_EQ(stats.writes, 3u);
 }
 
+TEST_F(RocksDbTierTest, MemoryOnlyGetsAnswerFromMemtablesOrSayWouldBlock) {
+  options_.block_cache_size = 0;  // files are the only other place
+  Open();
+  ASSERT_TRUE(Put("fresh", "in the memtable").ok());
+  StringSink sink;
+  ASSERT_TRUE(tier_->Get("fresh", UnixTimeNow(), &sink, true).ok());
+  EXPECT_EQ(sink.value_, "in the memtable");
+  Open();  // the close writes the memtable out as a table file
+  StringSink again;
+  EXPECT_EQ(tier_->Get("fresh", UnixTimeNow(), &again, true).code(), StatusCode::kWouldBlock);
+  EXPECT_EQ(Get("fresh"), "in the memtable");  // a blocking get reads the file
+  const DiskStats stats = tier_->Stats();
+  EXPECT_EQ(stats.gets, 1u);  // the memory-only attempt that could not answer is not a get
+  EXPECT_EQ(stats.hits, 1u);
+}
+
 TEST_F(RocksDbTierTest, SurvivesReopenUnlessClearedOnStartup) {
   Open();
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(Put("key" + std::to_string(i), std::string(100, 'v')).ok());

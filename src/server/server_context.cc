@@ -16,8 +16,8 @@ ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
     thread_stats_.push_back(std::make_unique<ThreadStats>());
   }
   if (cache->options().l2.enable_l2_cache) {
-    // Reads from RocksDB wait on the page cache or the disk: more threads than cores.
-    blocking_reads_ = std::make_unique<TaskPool>(std::max<uint32_t>(4, settings.threads * 2), "rmc-l2-read");
+    const uint32_t threads = settings.l2_read_threads != 0 ? settings.l2_read_threads : settings.threads;
+    blocking_reads_ = std::make_unique<TaskPool>(threads, "rmc-l2-read");
   }
 }
 

@@ -30,6 +30,8 @@ struct ServerSettings {
   uint32_t verbosity = 0;
   bool enable_shutdown = false;  // -A
   uint32_t tcp_backlog = 1024;
+  // Threads that finish gets needing L2 off the event loop; 0 = as many as worker threads.
+  uint32_t l2_read_threads = 0;
 };
 
 // What "shutdown" asks of the process.

@@ -209,8 +209,8 @@ void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
   const bool touch = request.command == TextCommand::kGat || request.command == TextCommand::kGats;
   const bool with_cas =
       request.command == TextCommand::kGets || request.command == TextCommand::kGats;
-  if (!touch && context_->blocking_reads() != nullptr && wake_ &&
-      RetrieveWithoutBlocking(request, out)) {
+  if (!touch && context_->blocking_reads() != nullptr && wake_) {
+    RetrieveWithoutBlocking(request, out);
     return;
   }
   protocol::KeyList keys = request.keys;
@@ -228,47 +228,43 @@ void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
   out.Append(reply::kEnd);
 }
 
-bool TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuffer& out) {
+void TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuffer& out) {
   const bool with_cas = request.command == TextCommand::kGets;
-  // RAM first: when every key is there (the common case) answer now, allocating nothing.
+  // What needs no disk read first: when that answers every key (the common case), reply
+  // now, allocating nothing.
   found_.clear();
   protocol::KeyList keys = request.keys;
   std::string_view key;
-  bool all_found = true;
+  bool blocked = false;
   while (keys.Next(&key)) {
-    Result<ItemHandle> item = cache_.GetIfInMemory(key);
-    if (!item.ok()) {
-      all_found = false;
-      break;
-    }
-    found_.push_back(std::move(item).value());
+    found_.push_back(cache_.GetIfInMemory(key));
+    blocked |= found_.back().code() == StatusCode::kWouldBlock;
   }
-  if (all_found) {
+  if (!blocked) {
     keys = request.keys;
     for (size_t i = 0; keys.Next(&key); ++i) ReplyGetItem(key, std::move(found_[i]), with_cas, out);
     found_.clear();
     out.Append(reply::kEnd);
-    return true;
+    return;
   }
-  // Some key needs L2: look up the rest on a blocking-read thread.
+  // The rest is read from L2 on a blocking-read thread.
   auto pending = std::make_shared<PendingGet>();
   pending->with_cas = with_cas;
   keys = request.keys;
-  while (keys.Next(&key)) {
+  for (size_t i = 0; keys.Next(&key); ++i) {
     pending->keys.emplace_back(key);
-    pending->items.emplace_back(Status::NotFound());
+    pending->items.push_back(std::move(found_[i]));
   }
-  const size_t looked_up = found_.size();
-  for (size_t i = 0; i < looked_up; ++i) pending->items[i] = std::move(found_[i]);
   found_.clear();
   pending_get_ = pending;
-  context_->blocking_reads()->Submit([pending, looked_up, cache = &cache_, wake = wake_] {
-    for (size_t i = looked_up; i < pending->keys.size(); ++i) {
-      pending->items[i] = cache->Get(pending->keys[i]);
+  context_->blocking_reads()->Submit([pending, cache = &cache_, wake = wake_] {
+    for (size_t i = 0; i < pending->keys.size(); ++i) {
+      if (pending->items[i].code() == StatusCode::kWouldBlock) {
+        pending->items[i] = cache->Get(pending->keys[i]);
+      }
     }
     wake();
   });
-  return true;
 }
 
 void TextSession::Resume(OutputBuffer& out) {

@@ -50,13 +50,13 @@ class TextSession final : public Session {
   struct PendingGet {
     bool with_cas = false;
     std::vector<std::string> keys;
-    std::vector<Result<ItemHandle>> items;  // per key; NotFound until looked up
+    std::vector<Result<ItemHandle>> items;  // per key; WouldBlock: still to look up
   };
 
   void Retrieve(const protocol::TextRequest& request, OutputBuffer& out);
-  // get/gets with L2: answers at once when every key is in RAM; otherwise hands the
-  // lookups off and returns true (Busy()).
-  bool RetrieveWithoutBlocking(const protocol::TextRequest& request, OutputBuffer& out);
+  // get/gets with L2: answers at once when no key needs a disk read; otherwise hands the
+  // lookups that do off and stays Busy() until they are done.
+  void RetrieveWithoutBlocking(const protocol::TextRequest& request, OutputBuffer& out);
   // The VALUE line (and data) of one key of a get, with its counters.
   void ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas, OutputBuffer& out);
   void BeginStore(const protocol::TextRequest& request, OutputBuffer& out);
@@ -97,7 +97,7 @@ class TextSession final : public Session {
 
   std::function<void()> wake_;
   std::shared_ptr<PendingGet> pending_get_;  // set while Busy()
-  std::vector<ItemHandle> found_;            // RAM hits of the get being served (reused)
+  std::vector<Result<ItemHandle>> found_;    // lookups of the get being served (reused)
 };
 
 }  // namespace ratmemcache::server

@@ -149,12 +149,16 @@ uint32_t TieredCache::ExpiresAt(int64_t exptime) const {
 
 int64_t TieredCache::L2Now() const { return clock_.ToUnixTime(clock_.Now()); }
 
-TieredCache::Outside TieredCache::FindOutside(std::string_view key) {
+TieredCache::Outside TieredCache::FindOutside(std::string_view key, bool memory_only) {
   Outside outside;
   outside.pending = write_behind_->Find(key, &outside.item, &outside.generation);
   if (outside.pending != WriteBehind::Pending::kNone) return outside;
   ItemSink sink(&ram_, &clock_, key);
-  const Status found = disk_->Get(key, L2Now(), &sink);
+  const Status found = disk_->Get(key, L2Now(), &sink, memory_only);
+  if (found.code() == StatusCode::kWouldBlock) {
+    outside.would_block = true;
+    return outside;
+  }
   if (!found.ok()) {
     if (found.code() != StatusCode::kNotFound) {
       l2_read_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -191,8 +195,9 @@ bool TieredCache::Promote(std::string_view key, const Outside& outside) {
   return linked;
 }
 
-Result<ItemHandle> TieredCache::ReadThrough(std::string_view key) {
-  Outside outside = FindOutside(key);
+Result<ItemHandle> TieredCache::ReadThrough(std::string_view key, bool memory_only) {
+  Outside outside = FindOutside(key, memory_only);
+  if (outside.would_block) return Status(StatusCode::kWouldBlock);
   if (!outside.item || !ram_.IsLive(outside.item.get())) return Status::NotFound();
   // A large value is served from where it is, every time; a small one comes back to RAM
   // if it is still current (a stale copy is served once, uncached).
@@ -354,6 +359,13 @@ Result<ItemHandle> TieredCache::Get(std::string_view key) {
   Result<ItemHandle> item = ram_.Get(key);
   if (item.ok() || !write_behind_) return Readable(std::move(item));
   return Readable(ReadThrough(key));
+}
+
+Result<ItemHandle> TieredCache::GetIfInMemory(std::string_view key) {
+  Result<ItemHandle> item = ram_.Get(key);
+  if (item.ok() || !write_behind_) return Readable(std::move(item));
+  // The queue and RocksDB's memtables and block cache answer without a file read.
+  return Readable(ReadThrough(key, true));
 }
 
 WritableItem TieredCache::Compress(WritableItem item) {

@@ -37,9 +37,7 @@ class TieredCache final : public Cache {
   ~TieredCache() override;
 
   Result<ItemHandle> Get(std::string_view key) override;
-  Result<ItemHandle> GetIfInMemory(std::string_view key) override {
-    return Readable(ram_.Get(key));
-  }
+  Result<ItemHandle> GetIfInMemory(std::string_view key) override;
   Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) override;
   bool Contains(std::string_view key) override;
   using Cache::Store;
@@ -76,15 +74,16 @@ class TieredCache final : public Cache {
   bool IsShutDown() const { return shut_down_.load(std::memory_order_acquire); }
   void MaintenanceLoop();
   // L1 missed `key`: the newest queued change, else L2, promoting what is found.
-  // Returns: NotFound.
-  Result<ItemHandle> ReadThrough(std::string_view key);
+  // `memory_only`: without reading a file. Returns: NotFound, WouldBlock (memory_only).
+  Result<ItemHandle> ReadThrough(std::string_view key, bool memory_only = false);
   // The key's current version outside RAM: the newest queued change, else the L2 record.
   struct Outside {
     ItemHandle item;  // null: none (deleted, or nowhere)
     WriteBehind::Pending pending = WriteBehind::Pending::kNone;  // where it was found
     uint64_t generation = 0;  // with kNone: the queue's generation at the lookup
+    bool would_block = false;  // memory_only and L2 needs a file read to answer
   };
-  Outside FindOutside(std::string_view key);
+  Outside FindOutside(std::string_view key, bool memory_only = false);
   // True while `outside` is still the key's version outside RAM. Cheap; safe under a
   // stripe lock (lock order: stripe, then the queue's).
   bool StillCurrent(std::string_view key, const Outside& outside);

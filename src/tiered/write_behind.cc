@@ -43,10 +43,18 @@ WriteBehind::~WriteBehind() {
 }
 
 void WriteBehind::EnqueuePut(ram::Item* item, bool demotion) {
-  ram::RetainItem(item);
   bool wake;
   {
     std::lock_guard lock(mu_);
+    if (demotion) {
+      // Evicted before the writer got to it: it is queued already, as this very item.
+      auto it = index_.find(item->key());
+      if (it != index_.end() && it->second.item == item) {
+        ++stats_.demotions;
+        return;
+      }
+    }
+    ram::RetainItem(item);
     const size_t bytes = EntryBytes(item, item->key());
     queue_.push_back(Entry{next_seq_++, item, {}, bytes});
     Index(queue_.back());

@@ -82,6 +82,21 @@ TEST_F(WriteBehindTest, IndexShowsTheNewestQueuedChange) {
   ram::ReleaseItem(v2);
 }
 
+// Regression: an item evicted while its store was still queued was queued (and written)
+// a second time.
+TEST_F(WriteBehindTest, DemotionOfAnItemStillQueuedIsNotQueuedAgain) {
+  MakeQueue();  // not started
+  ram::Item* v1 = Item("k", "v1", 1);
+  queue_->EnqueuePut(v1, false);
+  queue_->EnqueuePut(v1, true);  // evicted before the writer got to it
+  EXPECT_EQ(queue_->GetStats().pending_items, 1u);
+  EXPECT_EQ(queue_->GetStats().demotions, 1u);
+  queue_->Drain();
+  EXPECT_EQ(queue_->GetStats().written, 1u);
+  EXPECT_EQ(OnDisk("k"), "v1");
+  ram::ReleaseItem(v1);
+}
+
 // Regression: the generation moved only on deletes, so a disk copy read before a newer
 // put was written could be promoted over it.
 TEST_F(WriteBehindTest, EveryWrittenBatchMovesTheGeneration) {
