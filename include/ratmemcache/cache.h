@@ -96,6 +96,9 @@ class Cache {
   virtual Result<ItemHandle> GetIfInMemory(std::string_view key) = 0;
   // Looks up `key` and sets its expiry to `exptime`. Returns: NotFound.
   virtual Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) = 0;
+  // True when a live item under `key` is in RAM. Never waits for the disk; does not count
+  // as an access.
+  virtual bool ContainsInMemory(std::string_view key) = 0;
   // True when a live item exists under `key`. Does not count as an access.
   virtual bool Contains(std::string_view key) = 0;
 

@@ -1,5 +1,7 @@
 #include "server/text_session.h"
 
+#include <optional>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -146,23 +148,23 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
     case TextCommand::kCas:
       BeginStore(request, out);
       return;
-    case TextCommand::kDelete: {
-      const bool deleted = cache_.Delete(request.key).ok();
-      (deleted ? stats_->delete_hits : stats_->delete_misses).Add();
-      Reply(out, deleted ? reply::kDeleted : reply::kNotFound);
+    case TextCommand::kDelete:
+      RunOnKey(
+          request.key, [](Cache& cache, std::string_view key) { return cache.Delete(key); },
+          [this](const Status& deleted, OutputBuffer& o) { ReplyDelete(deleted, o); }, out);
       return;
-    }
     case TextCommand::kIncr:
     case TextCommand::kDecr:
       Arithmetic(request, out);
       return;
-    case TextCommand::kTouch: {
-      stats_->cmd_touch.Add();
-      const bool touched = cache_.Touch(request.key, request.exptime).ok();
-      (touched ? stats_->touch_hits : stats_->touch_misses).Add();
-      Reply(out, touched ? reply::kTouched : reply::kNotFound);
+    case TextCommand::kTouch:
+      RunOnKey(
+          request.key,
+          [exptime = request.exptime](Cache& cache, std::string_view key) {
+            return cache.Touch(key, exptime);
+          },
+          [this](const Status& touched, OutputBuffer& o) { ReplyTouch(touched, o); }, out);
       return;
-    }
     case TextCommand::kFlushAll:
       stats_->cmd_flush.Add();
       if (request.invalid_argument) {
@@ -198,10 +200,35 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
   }
 }
 
+template <typename Work, typename Finish>
+void TextSession::RunOnKey(std::string_view key, Work work, Finish finish, OutputBuffer& out) {
+  if (!MayNeedDisk(key)) {
+    finish(work(cache_, key), out);
+    return;
+  }
+  using Outcome = decltype(work(cache_, key));
+  auto outcome = std::make_shared<std::optional<Outcome>>();
+  on_resume_ = [outcome, finish](OutputBuffer& o) { finish(std::move(**outcome), o); };
+  context_->blocking_reads()->Submit(
+      [outcome, work = std::move(work), cache = &cache_, key = std::string(key), wake = wake_] {
+        outcome->emplace(work(*cache, key));
+        wake();
+      });
+}
+
+bool TextSession::MayNeedDisk(std::string_view key) {
+  return context_->blocking_reads() != nullptr && wake_ && !cache_.ContainsInMemory(key);
+}
+
 void TextSession::ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas,
-                               OutputBuffer& out) {
-  stats_->cmd_get.Add();
-  (item.ok() ? stats_->get_hits : stats_->get_misses).Add();
+                               bool touch, OutputBuffer& out) {
+  if (touch) {
+    stats_->cmd_touch.Add();
+    (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
+  } else {
+    stats_->cmd_get.Add();
+    (item.ok() ? stats_->get_hits : stats_->get_misses).Add();
+  }
   if (item.ok()) WriteValue(out, key, item.value(), with_cas);
 }
 
@@ -209,21 +236,34 @@ void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
   const bool touch = request.command == TextCommand::kGat || request.command == TextCommand::kGats;
   const bool with_cas =
       request.command == TextCommand::kGets || request.command == TextCommand::kGats;
-  if (!touch && context_->blocking_reads() != nullptr && wake_) {
-    RetrieveWithoutBlocking(request, out);
-    return;
-  }
   protocol::KeyList keys = request.keys;
   std::string_view key;
-  while (keys.Next(&key)) {
+  if (context_->blocking_reads() != nullptr && wake_) {
     if (!touch) {
-      ReplyGetItem(key, cache_.Get(key), with_cas, out);
-      continue;
+      RetrieveWithoutBlocking(request, out);
+      return;
     }
-    Result<ItemHandle> item = cache_.GetAndTouch(key, request.exptime);
-    stats_->cmd_touch.Add();
-    (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
-    if (item.ok()) WriteValue(out, key, item.value(), with_cas);
+    // gat/gats: handed off whole when some key is not in RAM.
+    bool in_memory = true;
+    while (in_memory && keys.Next(&key)) in_memory = cache_.ContainsInMemory(key);
+    if (!in_memory) {
+      auto pending = std::make_shared<PendingGet>();
+      pending->with_cas = with_cas;
+      pending->touch = true;
+      pending->exptime = request.exptime;
+      keys = request.keys;
+      while (keys.Next(&key)) {
+        pending->keys.emplace_back(key);
+        pending->items.emplace_back(Status(StatusCode::kWouldBlock));
+      }
+      OffloadGet(std::move(pending));
+      return;
+    }
+    keys = request.keys;
+  }
+  while (keys.Next(&key)) {
+    ReplyGetItem(key, touch ? cache_.GetAndTouch(key, request.exptime) : cache_.Get(key),
+                 with_cas, touch, out);
   }
   out.Append(reply::kEnd);
 }
@@ -242,7 +282,9 @@ void TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuff
   }
   if (!blocked) {
     keys = request.keys;
-    for (size_t i = 0; keys.Next(&key); ++i) ReplyGetItem(key, std::move(found_[i]), with_cas, out);
+    for (size_t i = 0; keys.Next(&key); ++i) {
+      ReplyGetItem(key, std::move(found_[i]), with_cas, false, out);
+    }
     found_.clear();
     out.Append(reply::kEnd);
     return;
@@ -256,24 +298,44 @@ void TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuff
     pending->items.push_back(std::move(found_[i]));
   }
   found_.clear();
-  pending_get_ = pending;
+  OffloadGet(std::move(pending));
+}
+
+void TextSession::OffloadGet(std::shared_ptr<PendingGet> pending) {
+  on_resume_ = [this, pending](OutputBuffer& out) { ReplyPendingGet(*pending, out); };
   context_->blocking_reads()->Submit([pending, cache = &cache_, wake = wake_] {
     for (size_t i = 0; i < pending->keys.size(); ++i) {
-      if (pending->items[i].code() == StatusCode::kWouldBlock) {
-        pending->items[i] = cache->Get(pending->keys[i]);
-      }
+      if (pending->items[i].code() != StatusCode::kWouldBlock) continue;
+      pending->items[i] = pending->touch ? cache->GetAndTouch(pending->keys[i], pending->exptime)
+                                         : cache->Get(pending->keys[i]);
     }
     wake();
   });
 }
 
-void TextSession::Resume(OutputBuffer& out) {
-  if (!pending_get_) return;
-  const std::shared_ptr<PendingGet> pending = std::move(pending_get_);
-  for (size_t i = 0; i < pending->keys.size(); ++i) {
-    ReplyGetItem(pending->keys[i], std::move(pending->items[i]), pending->with_cas, out);
+void TextSession::ReplyPendingGet(PendingGet& pending, OutputBuffer& out) {
+  for (size_t i = 0; i < pending.keys.size(); ++i) {
+    ReplyGetItem(pending.keys[i], std::move(pending.items[i]), pending.with_cas, pending.touch, out);
   }
   out.Append(reply::kEnd);
+}
+
+void TextSession::Resume(OutputBuffer& out) {
+  if (!on_resume_) return;
+  const std::function<void(OutputBuffer&)> finish = std::move(on_resume_);
+  on_resume_ = nullptr;
+  finish(out);
+}
+
+void TextSession::ReplyDelete(const Status& deleted, OutputBuffer& out) {
+  (deleted.ok() ? stats_->delete_hits : stats_->delete_misses).Add();
+  Reply(out, deleted.ok() ? reply::kDeleted : reply::kNotFound);
+}
+
+void TextSession::ReplyTouch(const Status& touched, OutputBuffer& out) {
+  stats_->cmd_touch.Add();
+  (touched.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
+  Reply(out, touched.ok() ? reply::kTouched : reply::kNotFound);
 }
 
 void TextSession::BeginStore(const TextRequest& request, OutputBuffer& out) {
@@ -321,7 +383,23 @@ void TextSession::FinishStore(OutputBuffer& out) {
     return;
   }
   const bool is_cas = store_command_ == TextCommand::kCas;
-  Result<uint64_t> stored = cache_.Store(ModeOf(store_command_), std::move(item_), store_cas_);
+  const StoreMode mode = ModeOf(store_command_);
+  if (mode == StoreMode::kSet) {  // never reads L2
+    ReplyStore(cache_.Store(mode, std::move(item_), store_cas_), is_cas, out);
+    return;
+  }
+  auto item = std::make_shared<WritableItem>(std::move(item_));
+  const std::string_view key = item->key();
+  RunOnKey(
+      key,
+      [item, mode, expected = store_cas_](Cache& cache, std::string_view) {
+        return cache.Store(mode, std::move(*item), expected);
+      },
+      [this, is_cas](const Result<uint64_t>& stored, OutputBuffer& o) { ReplyStore(stored, is_cas, o); },
+      out);
+}
+
+void TextSession::ReplyStore(const Result<uint64_t>& stored, bool is_cas, OutputBuffer& out) {
   switch (stored.code()) {
     case StatusCode::kOk:
       if (is_cas) stats_->cas_hits.Add();
@@ -351,8 +429,19 @@ void TextSession::FinishStore(OutputBuffer& out) {
 
 void TextSession::Arithmetic(const TextRequest& request, OutputBuffer& out) {
   const bool increment = request.command == TextCommand::kIncr;
-  Result<uint64_t> result = increment ? cache_.Increment(request.key, request.delta)
-                                      : cache_.Decrement(request.key, request.delta);
+  RunOnKey(
+      request.key,
+      [increment, delta = request.delta](Cache& cache, std::string_view key) {
+        return increment ? cache.Increment(key, delta) : cache.Decrement(key, delta);
+      },
+      [this, increment](const Result<uint64_t>& result, OutputBuffer& o) {
+        ReplyArithmetic(increment, result, o);
+      },
+      out);
+}
+
+void TextSession::ReplyArithmetic(bool increment, const Result<uint64_t>& result,
+                                  OutputBuffer& out) {
   switch (result.code()) {
     case StatusCode::kOk: {
       (increment ? stats_->incr_hits : stats_->decr_hits).Add();

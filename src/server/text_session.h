@@ -6,9 +6,12 @@
 // stored, and values of hits are sent from the cache's memory without a copy (large ones)
 // or copied next to their header (small ones, cheaper than another iovec).
 //
-// With the persistent tier on, a get whose keys are not all in RAM is finished on the
-// context's blocking-read threads (the session is Busy() meanwhile, and its replies are
-// written on Resume()), so a read from RocksDB never holds up the worker's event loop.
+// With the persistent tier on, a command that may have to read an L2 file runs its cache
+// calls on the context's blocking-read threads (the session is Busy() meanwhile, and
+// its reply is written on Resume()), so a read from RocksDB never holds up the worker's
+// event loop: a get when some key needs a file read (RAM, the write-behind queue and
+// RocksDB's memory answer the rest at once); gat, touch, incr/decr, delete and the
+// storage commands other than set when their key is not in RAM.
 //
 // Not thread-safe: owned by one connection on one worker thread.
 
@@ -39,16 +42,18 @@ class TextSession final : public Session {
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
   void SetWaker(std::function<void()> wake) override { wake_ = std::move(wake); }
-  bool Busy() const override { return pending_get_ != nullptr; }
+  bool Busy() const override { return static_cast<bool>(on_resume_); }
   void Resume(OutputBuffer& out) override;
 
  private:
   enum class State : uint8_t { kCommand, kValue, kSwallow };
 
   void Execute(const protocol::TextRequest& request, OutputBuffer& out);
-  // A get or gets handed to the blocking-read threads: filled there, replied to here.
+  // A retrieval handed to the blocking-read threads: filled there, replied to here.
   struct PendingGet {
     bool with_cas = false;
+    bool touch = false;     // gat/gats
+    int64_t exptime = 0;    // of gat/gats
     std::vector<std::string> keys;
     std::vector<Result<ItemHandle>> items;  // per key; WouldBlock: still to look up
   };
@@ -57,8 +62,24 @@ class TextSession final : public Session {
   // get/gets with L2: answers at once when no key needs a disk read; otherwise hands the
   // lookups that do off and stays Busy() until they are done.
   void RetrieveWithoutBlocking(const protocol::TextRequest& request, OutputBuffer& out);
-  // The VALUE line (and data) of one key of a get, with its counters.
-  void ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas, OutputBuffer& out);
+  // The VALUE line (and data) of one key of a get or gat, with its counters.
+  void ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas, bool touch,
+                    OutputBuffer& out);
+  // Replies to `pending` (every key looked up).
+  void ReplyPendingGet(PendingGet& pending, OutputBuffer& out);
+  // Looks `pending`'s keys marked WouldBlock up on a blocking-read thread; Busy() until done.
+  void OffloadGet(std::shared_ptr<PendingGet> pending);
+  // True when a command on `key` may have to read an L2 file: L2 is on and the key is
+  // not in RAM.
+  bool MayNeedDisk(std::string_view key);
+  // Runs `work(cache, key)` here, or (MayNeedDisk) on a blocking-read thread, and then
+  // `finish(result, out)` here, at once or on Resume().
+  template <typename Work, typename Finish>
+  void RunOnKey(std::string_view key, Work work, Finish finish, OutputBuffer& out);
+  void ReplyDelete(const Status& deleted, OutputBuffer& out);
+  void ReplyTouch(const Status& touched, OutputBuffer& out);
+  void ReplyArithmetic(bool increment, const Result<uint64_t>& result, OutputBuffer& out);
+  void ReplyStore(const Result<uint64_t>& stored, bool is_cas, OutputBuffer& out);
   void BeginStore(const protocol::TextRequest& request, OutputBuffer& out);
   size_t ConsumeValue(std::string_view input, OutputBuffer& out);
   void FinishStore(OutputBuffer& out);
@@ -96,7 +117,7 @@ class TextSession final : public Session {
   size_t swallow_remaining_ = 0;
 
   std::function<void()> wake_;
-  std::shared_ptr<PendingGet> pending_get_;  // set while Busy()
+  std::function<void(OutputBuffer&)> on_resume_;  // set while Busy(): writes the reply
   std::vector<Result<ItemHandle>> found_;    // lookups of the get being served (reused)
 };
 

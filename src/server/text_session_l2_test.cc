@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 #include <string>
 
 #include "common/scoped_temp_dir.h"
@@ -88,6 +90,54 @@ TEST_F(TextSessionL2Test, GetNeedingL2IsFinishedOffTheLoop) {
   const CommandStats stats = context.Stats();
   EXPECT_EQ(stats.get_hits, 4u);
   EXPECT_EQ(stats.get_misses, 1u);
+}
+
+// Commands other than get that may read L2 (their key is not in RAM) run off the loop too;
+// their replies are byte for byte what the synchronous path gives.
+TEST_F(TextSessionL2Test, OtherCommandsOnKeysOutsideRamAreFinishedOffTheLoop) {
+  {
+    auto first = Open();
+    for (const char* key : {"t", "n", "d", "a", "r", "c", "g"}) {
+      ASSERT_TRUE(first->Set(key, std::string(key) == "n" ? "41" : "v").ok());
+    }
+    ASSERT_TRUE(first->Shutdown().ok());
+  }
+  auto cache = Open();  // everything is in L2 only
+  ServerSettings settings;
+  settings.threads = 1;
+  ServerContext context(cache.get(), settings);
+  TextSession session(&context, &context.thread_stats(0));
+  std::atomic<int> wakes{0};
+  session.SetWaker([&wakes] { wakes.fetch_add(1); });
+  BlockPool pool;
+  OutputBuffer out(&pool);
+  // Each command goes Busy (nothing parsed after it) and answers on Resume().
+  const auto run = [&](std::string_view command) {
+    const int before = wakes.load();
+    const size_t used = session.OnInput(command, out);
+    EXPECT_EQ(used, command.size()) << command;
+    EXPECT_TRUE(session.Busy()) << command;
+    EXPECT_EQ(Drain(out), "") << command;
+    while (wakes.load() == before) std::this_thread::yield();
+    session.Resume(out);
+    EXPECT_FALSE(session.Busy());
+    return Drain(out);
+  };
+  EXPECT_EQ(run("touch t 100\r\n"), "TOUCHED\r\n");
+  EXPECT_EQ(run("incr n 1\r\n"), "42\r\n");
+  EXPECT_EQ(run("delete d\r\n"), "DELETED\r\n");
+  EXPECT_EQ(run("delete nowhere\r\n"), "NOT_FOUND\r\n");
+  EXPECT_EQ(run("add a 0 0 1\r\nx\r\n"), "NOT_STORED\r\n");
+  EXPECT_EQ(run("append r 0 0 2\r\n+r\r\n"), "STORED\r\n");
+  EXPECT_EQ(run("cas c 0 0 1 1\r\nx\r\n"), "EXISTS\r\n");
+  const std::string gat = run("gat 100 g nowhere\r\n");
+  EXPECT_EQ(gat, "VALUE g 0 1\r\nv\r\nEND\r\n");
+  // In RAM now (promoted): answered at once.
+  const std::string_view again = "get r\r\n";
+  EXPECT_EQ(session.OnInput(again, out), again.size());
+  EXPECT_FALSE(session.Busy());
+  EXPECT_EQ(Drain(out), "VALUE r 0 3\r\nv+r\r\nEND\r\n");
+  context.StopBlockingReads();
 }
 
 }  // namespace

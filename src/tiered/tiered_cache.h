@@ -40,6 +40,7 @@ class TieredCache final : public Cache {
   Result<ItemHandle> GetIfInMemory(std::string_view key) override;
   Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) override;
   bool Contains(std::string_view key) override;
+  bool ContainsInMemory(std::string_view key) override { return ram_.Contains(key); }
   using Cache::Store;
   Result<uint64_t> Store(StoreMode mode, std::string_view key, std::string_view value,
                          const WriteOptions& options, uint64_t expected_cas) override;
