@@ -397,7 +397,8 @@ size_t RamTier::NotifyUnpersisted() {
   return count;
 }
 
-Result<ItemHandle> RamTier::Get(std::string_view key) {
+template <typename Visit>
+auto RamTier::WithLiveItem(std::string_view key, Visit&& visit) {
   const uint64_t hash = HashKey(key);
   Stripe& stripe = StripeFor(hash);
   DeferredRelease release;
@@ -406,93 +407,71 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
   const uint32_t now = clock_->Now();
   Item* item = FindLive(stripe, key, hash, now, &dead);
   release.Add(dead);
-  if (item == nullptr) {
-    ++stripe.counters.get_misses;
-    return Status::NotFound();
-  }
-  ++stripe.counters.get_hits;
-  item->last_access.store(now, std::memory_order_relaxed);
-  SetState(item, kItemFetched);
-  stripe.policy->OnAccess(item);
-  RetainItem(item);
-  return ItemHandle(item);
+  return visit(LiveLookup{stripe, item, now, hash}, release);
+}
+
+Result<ItemHandle> RamTier::Get(std::string_view key) {
+  return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
+    if (at.item == nullptr) {
+      ++at.stripe.counters.get_misses;
+      return Status::NotFound();
+    }
+    ++at.stripe.counters.get_hits;
+    at.item->last_access.store(at.now, std::memory_order_relaxed);
+    SetState(at.item, kItemFetched);
+    at.stripe.policy->OnAccess(at.item);
+    RetainItem(at.item);
+    return ItemHandle(at.item);
+  });
 }
 
 Result<ItemHandle> RamTier::Peek(std::string_view key) {
-  const uint64_t hash = HashKey(key);
-  Stripe& stripe = StripeFor(hash);
-  DeferredRelease release;
-  std::lock_guard lock(stripe.mu);
-  Item* dead = nullptr;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
-  release.Add(dead);
-  if (item == nullptr) return Status::NotFound();
-  RetainItem(item);
-  return ItemHandle(item);
+  return WithLiveItem(key, [](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
+    if (at.item == nullptr) return Status::NotFound();
+    RetainItem(at.item);
+    return ItemHandle(at.item);
+  });
 }
 
 Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_at) {
-  const uint64_t hash = HashKey(key);
-  Stripe& stripe = StripeFor(hash);
-  DeferredRelease release;
-  std::lock_guard lock(stripe.mu);
-  Item* dead = nullptr;
-  const uint32_t now = clock_->Now();
-  Item* item = FindLive(stripe, key, hash, now, &dead);
-  release.Add(dead);
-  if (item == nullptr) {
-    ++stripe.counters.get_misses;
-    return Status::NotFound();
-  }
-  ++stripe.counters.get_hits;
-  item->last_access.store(now, std::memory_order_relaxed);
-  item->expires_at.store(expires_at, std::memory_order_relaxed);
-  SetState(item, kItemFetched);
-  stripe.policy->OnAccess(item);
-  NoteExpiryChange(item);
-  RetainItem(item);
-  return ItemHandle(item);
+  return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
+    if (at.item == nullptr) {
+      ++at.stripe.counters.get_misses;
+      return Status::NotFound();
+    }
+    ++at.stripe.counters.get_hits;
+    at.item->last_access.store(at.now, std::memory_order_relaxed);
+    at.item->expires_at.store(expires_at, std::memory_order_relaxed);
+    SetState(at.item, kItemFetched);
+    at.stripe.policy->OnAccess(at.item);
+    NoteExpiryChange(at.item);
+    RetainItem(at.item);
+    return ItemHandle(at.item);
+  });
 }
 
 bool RamTier::Contains(std::string_view key) {
-  const uint64_t hash = HashKey(key);
-  Stripe& stripe = StripeFor(hash);
-  DeferredRelease release;
-  std::lock_guard lock(stripe.mu);
-  Item* dead = nullptr;
-  const bool found = FindLive(stripe, key, hash, clock_->Now(), &dead) != nullptr;
-  release.Add(dead);
-  return found;
+  return WithLiveItem(key, [](const LiveLookup& at, DeferredRelease&) { return at.item != nullptr; });
 }
 
 Status RamTier::Touch(std::string_view key, uint32_t expires_at) {
-  const uint64_t hash = HashKey(key);
-  Stripe& stripe = StripeFor(hash);
-  DeferredRelease release;
-  std::lock_guard lock(stripe.mu);
-  Item* dead = nullptr;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
-  release.Add(dead);
-  if (item == nullptr) return Status::NotFound();
-  item->expires_at.store(expires_at, std::memory_order_relaxed);
-  stripe.policy->OnAccess(item);
-  NoteExpiryChange(item);
-  return Status::Ok();
+  return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Status {
+    if (at.item == nullptr) return Status::NotFound();
+    at.item->expires_at.store(expires_at, std::memory_order_relaxed);
+    at.stripe.policy->OnAccess(at.item);
+    NoteExpiryChange(at.item);
+    return Status::Ok();
+  });
 }
 
 Status RamTier::Delete(std::string_view key) {
-  const uint64_t hash = HashKey(key);
-  Stripe& stripe = StripeFor(hash);
-  DeferredRelease release;
-  std::lock_guard lock(stripe.mu);
-  Item* dead = nullptr;
-  Item* item = FindLive(stripe, key, hash, clock_->Now(), &dead);
-  release.Add(dead);
-  if (item == nullptr) return Status::NotFound();
-  Unlink(stripe, item, hash);
-  if (observer_ != nullptr) observer_->OnDeleted(key);
-  release.Add(item);
-  return Status::Ok();
+  return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease& release) -> Status {
+    if (at.item == nullptr) return Status::NotFound();
+    Unlink(at.stripe, at.item, at.hash);
+    if (observer_ != nullptr) observer_->OnDeleted(key);
+    release.Add(at.item);
+    return Status::Ok();
+  });
 }
 
 Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint64_t delta) {

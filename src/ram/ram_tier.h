@@ -181,6 +181,17 @@ class RamTier {
   struct Expectation;
 
   Stripe& StripeFor(uint64_t hash) { return *stripes_[hash & stripe_mask_]; }
+  // A key's stripe, locked, with its live item (null when none) and the time of the lookup.
+  struct LiveLookup {
+    Stripe& stripe;
+    Item* item;
+    uint32_t now;
+    uint64_t hash;
+  };
+  // Calls `visit(lookup, release)` under the key's stripe lock; items handed to
+  // `release.Add()` (a dead one found on the way, too) are released after unlocking.
+  template <typename Visit>
+  auto WithLiveItem(std::string_view key, Visit&& visit);
   Liveness Check(const Item* item, uint32_t now) const;
   // Finds the live item under `key`; unlinks a dead one and hands it to `dead` (release
   // after unlocking). REQUIRES: stripe.mu held.
