@@ -188,6 +188,8 @@ class Server:
             self.argv = [MEMCACHED, "-u", "root", "-U", "0"] + common + ["-o", ",".join(ext)]
         else:
             self.argv = [RAT, "--data-dir", os.path.join(self.dir, "data"), "--l2-size", cfg.l2_size] + common
+            if cfg.rat_config:
+                self.argv += ["--config", cfg.rat_config]
         self.process = None
         LIVE.append(self)
 
@@ -546,6 +548,7 @@ def main():
     parser.add_argument("--ext-wbuf-size", type=int, default=4, help="MB (memcached's default: 4)")
     parser.add_argument("--ext-item-size", type=int, default=512, help="bytes (memcached's default: 512)")
     parser.add_argument("--l2-size", default="1g", help="rat_memcached --l2-size")
+    parser.add_argument("--rat-config", default=None, help="a TOML file for rat_memcached --config")
     parser.add_argument("--tmp-dir", default=None, help="where the data folders go (default: $TMPDIR or /tmp)")
     parser.add_argument("--only", default="", help="comma-separated: l2 (reads and mixed), restart")
     parser.add_argument("--quick", action="store_true",

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   settings.max_connections = config.max_connections;
   settings.threads = config.cache.performance.worker_threads;
   settings.l2_read_threads = config.l2_read_threads;
+  settings.l2_read_mode = config.l2_read_mode;
   settings.verbosity = config.verbosity;
   settings.enable_shutdown = config.enable_shutdown;
   settings.tcp_backlog = static_cast<uint32_t>(config.backlog);

@@ -37,6 +37,7 @@ struct ServerConfig {
   std::string user;                       // -u
   int backlog = 1024;                     // -b
   uint32_t l2_read_threads = 0;           // [performance] l2_read_threads; 0 = automatic
+  std::string l2_read_mode = "adaptive";  // [performance] l2_read_mode
   // Whether -I or [server] max_item_size was given. When not, and L2 takes large values,
   // the limit is kDefaultMaxItemSizeWithL2 instead of memcached's 1 MiB.
   bool max_item_size_given = false;

@@ -198,6 +198,7 @@ TEST(Toml, ErrorsNameTheKey) {
            Case{"[server]\nbind = \"x:70000\"\n", "[server] bind"},
            Case{"[performance]\nworker_threads = 0\n", "[performance] worker_threads: must be between 1"},
            Case{"[performance]\nenable_warmup = true\n", "not implemented"},
+           Case{"[performance]\nl2_read_mode = \"fast\"\n", "[performance] l2_read_mode: unknown mode 'fast'"},
            Case{"[l2]\nl2_write_strategy = \"always\"\n", "[l2] l2_write_strategy: every change"},
            Case{"[l2]\nmax_disk_size = \"lots\"\n", "[l2] max_disk_size"},
            Case{"[logging]\nenable_audit_logs = true\n", "not implemented yet"},

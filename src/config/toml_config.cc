@@ -169,6 +169,15 @@ class Reader {
       if (key == "worker_threads") {
         return UintAs(node, section, key, 1, 1024, &cache.performance.worker_threads);
       }
+      if (key == "l2_read_mode") {
+        Status status = String(node, section, key, &config_->l2_read_mode);
+        if (status.ok() && config_->l2_read_mode != "adaptive" && config_->l2_read_mode != "offload" &&
+            config_->l2_read_mode != "inline") {
+          return Fail(section, key, "unknown mode '" + config_->l2_read_mode +
+                                        "' (valid: adaptive, offload, inline)");
+        }
+        return status;
+      }
       if (key == "l2_read_threads") {
         return UintAs(node, section, key, 0, 256, &config_->l2_read_threads);
       }

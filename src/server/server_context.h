@@ -32,6 +32,10 @@ struct ServerSettings {
   uint32_t tcp_backlog = 1024;
   // Threads that finish gets needing L2 off the event loop; 0 = as many as worker threads.
   uint32_t l2_read_threads = 0;
+  // Where reads that need an L2 file run: "adaptive" (on the worker while such reads
+  // are fast, as from the page cache; on the blocking-read threads once they are slow),
+  // "offload" (always on those threads) or "inline" (always on the worker).
+  std::string l2_read_mode = "adaptive";
 };
 
 // What "shutdown" asks of the process.
@@ -70,6 +74,24 @@ class ServerContext {
   // Threads for lookups that may block on the persistent tier; null when the cache has
   // none (every lookup is then served from RAM on the worker's event loop).
   TaskPool* blocking_reads() { return blocking_reads_.get(); }
+  // True when a lookup that needs an L2 file should go to blocking_reads() rather than
+  // run on the worker (see ServerSettings::l2_read_mode).
+  bool OffloadL2Reads() const {
+    if (!blocking_reads_) return false;
+    if (settings_.l2_read_mode == "offload") return true;
+    return settings_.l2_read_mode != "inline" &&
+           l2_read_ns_.load(std::memory_order_relaxed) > kSlowL2ReadNs;
+  }
+  // Reports how long a lookup that needed an L2 file took (feeds OffloadL2Reads()).
+  void RecordL2Read(std::chrono::nanoseconds took) {
+    // A moving average over about eight reads; racing updates only lose a sample.
+    const uint64_t sample = static_cast<uint64_t>(took.count());
+    const uint64_t average = l2_read_ns_.load(std::memory_order_relaxed);
+    l2_read_ns_.store(average - average / 8 + sample / 8, std::memory_order_relaxed);
+  }
+  // An L2 file read slower than this on average leaves the event loop.
+  static constexpr uint64_t kSlowL2ReadNs = 100'000;
+
   // Finishes the lookups in flight and stops those threads; call after the network has
   // stopped and before it is destroyed (their completions are posted to its threads).
   void StopBlockingReads() {
@@ -96,6 +118,7 @@ class ServerContext {
   std::function<NetworkStats()> network_stats_;
   std::function<void(ShutdownMode)> shutdown_;
   std::unique_ptr<TaskPool> blocking_reads_;
+  std::atomic<uint64_t> l2_read_ns_{0};  // smoothed duration of L2 file reads
 };
 
 }  // namespace ratmemcache::server

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 
@@ -206,14 +207,23 @@ void TextSession::RunOnKey(std::string_view key, Work work, Finish finish, Outpu
     finish(work(cache_, key), out);
     return;
   }
+  if (!context_->OffloadL2Reads()) {  // L2 reads are fast lately: stay on the loop
+    const auto start = std::chrono::steady_clock::now();
+    auto outcome = work(cache_, key);
+    context_->RecordL2Read(std::chrono::steady_clock::now() - start);
+    finish(std::move(outcome), out);
+    return;
+  }
   using Outcome = decltype(work(cache_, key));
   auto outcome = std::make_shared<std::optional<Outcome>>();
   on_resume_ = [outcome, finish](OutputBuffer& o) { finish(std::move(**outcome), o); };
-  context_->blocking_reads()->Submit(
-      [outcome, work = std::move(work), cache = &cache_, key = std::string(key), wake = wake_] {
-        outcome->emplace(work(*cache, key));
-        wake();
-      });
+  context_->blocking_reads()->Submit([outcome, work = std::move(work), cache = &cache_,
+                                      context = context_, key = std::string(key), wake = wake_] {
+    const auto start = std::chrono::steady_clock::now();
+    outcome->emplace(work(*cache, key));
+    context->RecordL2Read(std::chrono::steady_clock::now() - start);
+    wake();
+  });
 }
 
 bool TextSession::MayNeedDisk(std::string_view key) {
@@ -246,7 +256,7 @@ void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
     // gat/gats: handed off whole when some key is not in RAM.
     bool in_memory = true;
     while (in_memory && keys.Next(&key)) in_memory = cache_.ContainsInMemory(key);
-    if (!in_memory) {
+    if (!in_memory && context_->OffloadL2Reads()) {
       auto pending = std::make_shared<PendingGet>();
       pending->with_cas = with_cas;
       pending->touch = true;
@@ -280,6 +290,17 @@ void TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuff
     found_.push_back(cache_.GetIfInMemory(key));
     blocked |= found_.back().code() == StatusCode::kWouldBlock;
   }
+  if (blocked && !context_->OffloadL2Reads()) {
+    // L2 reads are fast lately (the page cache, fast storage): read here.
+    keys = request.keys;
+    for (size_t i = 0; keys.Next(&key); ++i) {
+      if (found_[i].code() != StatusCode::kWouldBlock) continue;
+      const auto start = std::chrono::steady_clock::now();
+      found_[i] = cache_.Get(key);
+      context_->RecordL2Read(std::chrono::steady_clock::now() - start);
+    }
+    blocked = false;
+  }
   if (!blocked) {
     keys = request.keys;
     for (size_t i = 0; keys.Next(&key); ++i) {
@@ -303,11 +324,13 @@ void TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuff
 
 void TextSession::OffloadGet(std::shared_ptr<PendingGet> pending) {
   on_resume_ = [this, pending](OutputBuffer& out) { ReplyPendingGet(*pending, out); };
-  context_->blocking_reads()->Submit([pending, cache = &cache_, wake = wake_] {
+  context_->blocking_reads()->Submit([pending, cache = &cache_, context = context_, wake = wake_] {
     for (size_t i = 0; i < pending->keys.size(); ++i) {
       if (pending->items[i].code() != StatusCode::kWouldBlock) continue;
+      const auto start = std::chrono::steady_clock::now();
       pending->items[i] = pending->touch ? cache->GetAndTouch(pending->keys[i], pending->exptime)
                                          : cache->Get(pending->keys[i]);
+      context->RecordL2Read(std::chrono::steady_clock::now() - start);
     }
     wake();
   });

@@ -57,6 +57,7 @@ TEST_F(TextSessionL2Test, GetNeedingL2IsFinishedOffTheLoop) {
   ASSERT_TRUE(cache->Set("ram", "in RAM").ok());
   ServerSettings settings;
   settings.threads = 1;
+  settings.l2_read_mode = "offload";
   ServerContext context(cache.get(), settings);
   ASSERT_NE(context.blocking_reads(), nullptr);
   TextSession session(&context, &context.thread_stats(0));
@@ -105,6 +106,7 @@ TEST_F(TextSessionL2Test, OtherCommandsOnKeysOutsideRamAreFinishedOffTheLoop) {
   auto cache = Open();  // everything is in L2 only
   ServerSettings settings;
   settings.threads = 1;
+  settings.l2_read_mode = "offload";
   ServerContext context(cache.get(), settings);
   TextSession session(&context, &context.thread_stats(0));
   std::atomic<int> wakes{0};
@@ -137,6 +139,45 @@ TEST_F(TextSessionL2Test, OtherCommandsOnKeysOutsideRamAreFinishedOffTheLoop) {
   EXPECT_EQ(session.OnInput(again, out), again.size());
   EXPECT_FALSE(session.Busy());
   EXPECT_EQ(Drain(out), "VALUE r 0 3\r\nv+r\r\nEND\r\n");
+  context.StopBlockingReads();
+}
+
+// "adaptive" (the default): reads that need a file stay on the loop while such reads are
+// fast, and leave it once they have been slow.
+TEST_F(TextSessionL2Test, AdaptiveModeOffloadsOnlyWhileL2ReadsAreSlow) {
+  {
+    auto first = Open();
+    ASSERT_TRUE(first->Set("a", "1").ok());
+    ASSERT_TRUE(first->Set("b", "2").ok());
+    ASSERT_TRUE(first->Shutdown().ok());
+  }
+  auto cache = Open();
+  ServerSettings settings;
+  settings.threads = 1;
+  ServerContext context(cache.get(), settings);
+  ASSERT_EQ(settings.l2_read_mode, "adaptive");
+  TextSession session(&context, &context.thread_stats(0));
+  std::promise<void> woken;
+  session.SetWaker([&woken] { woken.set_value(); });
+  BlockPool pool;
+  OutputBuffer out(&pool);
+  EXPECT_FALSE(context.OffloadL2Reads());  // nothing measured yet: reads look fast
+  const std::string_view get_a = "get a\r\n";
+  EXPECT_EQ(session.OnInput(get_a, out), get_a.size());
+  EXPECT_FALSE(session.Busy());
+  EXPECT_EQ(Drain(out), "VALUE a 0 1\r\n1\r\nEND\r\n");
+  // A run of slow reads (as from a busy disk) sends the next ones off the loop.
+  for (int i = 0; i < 32; ++i) context.RecordL2Read(std::chrono::milliseconds(5));
+  EXPECT_TRUE(context.OffloadL2Reads());
+  const std::string_view get_b = "get b\r\n";
+  EXPECT_EQ(session.OnInput(get_b, out), get_b.size());
+  EXPECT_TRUE(session.Busy());
+  ASSERT_EQ(woken.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  session.Resume(out);
+  EXPECT_EQ(Drain(out), "VALUE b 0 1\r\n2\r\nEND\r\n");
+  // Fast reads bring it back.
+  for (int i = 0; i < 64; ++i) context.RecordL2Read(std::chrono::microseconds(5));
+  EXPECT_FALSE(context.OffloadL2Reads());
   context.StopBlockingReads();
 }
 
