@@ -90,10 +90,10 @@ class Cache {
 
   // Looks up `key`. Returns: NotFound (also for expired or flushed items).
   virtual Result<ItemHandle> Get(std::string_view key) = 0;
-  // Looks up `key` without waiting for the disk: in RAM, and in what the persistent tier
-  // holds in memory. Returns: NotFound (nowhere), WouldBlock (the answer needs a disk
-  // read: call Get() on a thread that may block).
-  virtual Result<ItemHandle> GetIfInMemory(std::string_view key) = 0;
+  // Looks up `key` without waiting for the disk: in RAM, and (with `disk_cache`) in what
+  // the persistent tier holds in memory. Returns: NotFound (nowhere), WouldBlock (the
+  // answer needs the persistent tier: call Get(), on a thread that may block).
+  virtual Result<ItemHandle> GetIfInMemory(std::string_view key, bool disk_cache = true) = 0;
   // Looks up `key` and sets its expiry to `exptime`. Returns: NotFound.
   virtual Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) = 0;
   // True when a live item under `key` is in RAM. Never waits for the disk; does not count

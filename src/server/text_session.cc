@@ -286,11 +286,13 @@ void TextSession::RetrieveWithoutBlocking(const TextRequest& request, OutputBuff
   protocol::KeyList keys = request.keys;
   std::string_view key;
   bool blocked = false;
+  // Read here, RAM and RocksDB's memory need not be asked twice: only RAM first.
+  const bool offload = context_->OffloadL2Reads();
   while (keys.Next(&key)) {
-    found_.push_back(cache_.GetIfInMemory(key));
+    found_.push_back(cache_.GetIfInMemory(key, offload));
     blocked |= found_.back().code() == StatusCode::kWouldBlock;
   }
-  if (blocked && !context_->OffloadL2Reads()) {
+  if (blocked && !offload) {
     // L2 reads are fast lately (the page cache, fast storage): read here.
     keys = request.keys;
     for (size_t i = 0; keys.Next(&key); ++i) {

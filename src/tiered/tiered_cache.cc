@@ -361,9 +361,10 @@ Result<ItemHandle> TieredCache::Get(std::string_view key) {
   return Readable(ReadThrough(key));
 }
 
-Result<ItemHandle> TieredCache::GetIfInMemory(std::string_view key) {
+Result<ItemHandle> TieredCache::GetIfInMemory(std::string_view key, bool disk_cache) {
   Result<ItemHandle> item = ram_.Get(key);
   if (item.ok() || !write_behind_) return Readable(std::move(item));
+  if (!disk_cache) return Status(StatusCode::kWouldBlock);
   // The queue and RocksDB's memtables and block cache answer without a file read.
   return Readable(ReadThrough(key, true));
 }

@@ -37,7 +37,7 @@ class TieredCache final : public Cache {
   ~TieredCache() override;
 
   Result<ItemHandle> Get(std::string_view key) override;
-  Result<ItemHandle> GetIfInMemory(std::string_view key) override;
+  Result<ItemHandle> GetIfInMemory(std::string_view key, bool disk_cache = true) override;
   Result<ItemHandle> GetAndTouch(std::string_view key, int64_t exptime) override;
   bool Contains(std::string_view key) override;
   bool ContainsInMemory(std::string_view key) override { return ram_.Contains(key); }
