@@ -2,8 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/scoped_temp_dir.h"
-#include "tiered/tiered_cache.h"
+#include "tiered/tiered_test_support.h"
 
 namespace ratmemcache::tiered {
 namespace {
@@ -15,32 +14,15 @@ std::string Text(size_t size, int seed = 0) {
   return value;
 }
 
-class TieredCompressionTest : public ::testing::TestWithParam<bool> {
+class TieredCompressionTest : public TieredCacheFixture<::testing::TestWithParam<bool>> {
  protected:
   void SetUp() override {
     options_.l1.max_memory = 4 << 20;
     options_.max_item_size = 1 << 20;
-    options_.performance.lock_stripes = 4;
-    options_.ttl.cleanup_interval = 0;
     options_.compression.enable_lz4 = true;
     options_.l2.enable_l2_cache = GetParam();
-    options_.l2.data_dir = dir_.string();
     Open();
   }
-  void Open() {
-    cache_.reset();
-    auto opened = TieredCache::Open(options_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    cache_ = std::move(opened).value();
-  }
-  std::string Value(std::string_view key) {
-    Result<ItemHandle> item = cache_->Get(key);
-    return item.ok() ? std::string(item->value()) : "<miss>";
-  }
-
-  ScopedTempDir dir_{"tiered_compression"};
-  CacheOptions options_;
-  std::unique_ptr<TieredCache> cache_;
 };
 
 TEST_P(TieredCompressionTest, ReadsGetTheOriginalBytesAndRamHoldsLess) {

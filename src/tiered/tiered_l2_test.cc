@@ -9,47 +9,19 @@
 #include <thread>
 
 #include "common/process_info.h"
-#include "common/scoped_temp_dir.h"
-#include "tiered/tiered_cache.h"
+#include "tiered/tiered_test_support.h"
 
 namespace ratmemcache::tiered {
 namespace {
 
-class TieredL2Test : public ::testing::Test {
+class TieredL2Test : public TieredCacheFixture<> {
  protected:
-  void SetUp() override {
-    options_.l1.max_memory = 2 << 20;
-    options_.max_item_size = 256 << 10;
-    options_.performance.lock_stripes = 4;
-    options_.ttl.cleanup_interval = 0;
-    options_.l2.enable_l2_cache = true;
-    options_.l2.data_dir = dir_.string();
-    options_.l2.write_buffer_size = 1 << 20;
-  }
-  void TearDown() override { cache_.reset(); }
-  // (Re)opens the cache on the same directory, stopping the previous one gracefully.
-  void Open() {
-    if (cache_) {
-      ASSERT_TRUE(cache_->Shutdown().ok());
-    }
-    cache_.reset();
-    auto opened = TieredCache::Open(options_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    cache_ = std::move(opened).value();
-  }
-  std::string Value(std::string_view key) {
-    Result<ItemHandle> item = cache_->Get(key);
-    return item.ok() ? std::string(item->value()) : "<miss>";
-  }
+  void SetUp() override { options_.max_item_size = 256 << 10; }
   static std::string ValueFor(int i, int size = 1000) {
     std::string value(size, 'a');
     for (int j = 0; j < size; ++j) value[j] = static_cast<char>('a' + (i * 7 + j) % 26);
     return value;
   }
-
-  ScopedTempDir dir_{"tiered_l2"};
-  CacheOptions options_;
-  std::unique_ptr<TieredCache> cache_;
 };
 
 TEST_F(TieredL2Test, WorkingSetLargerThanRamStaysReadable) {

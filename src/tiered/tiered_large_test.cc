@@ -7,49 +7,24 @@
 #include <thread>
 #include <vector>
 
-#include "common/scoped_temp_dir.h"
-#include "tiered/tiered_cache.h"
+#include "tiered/tiered_test_support.h"
 
 namespace ratmemcache::tiered {
 namespace {
 
 constexpr size_t kThreshold = 4096;
 
-class TieredLargeTest : public ::testing::Test {
+class TieredLargeTest : public TieredCacheFixture<> {
  protected:
   void SetUp() override {
-    options_.l1.max_memory = 2 << 20;
     options_.max_item_size = 16 << 20;  // eight times the RAM tier
-    options_.performance.lock_stripes = 4;
     options_.performance.large_value_threshold = kThreshold;
-    options_.ttl.cleanup_interval = 0;
-    options_.l2.enable_l2_cache = true;
-    options_.l2.data_dir = dir_.string();
-    options_.l2.write_buffer_size = 1 << 20;
-  }
-  void TearDown() override { cache_.reset(); }
-  void Open() {
-    if (cache_) {
-      ASSERT_TRUE(cache_->Shutdown().ok());
-    }
-    cache_.reset();
-    auto opened = TieredCache::Open(options_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    cache_ = std::move(opened).value();
-  }
-  std::string Value(std::string_view key) {
-    Result<ItemHandle> item = cache_->Get(key);
-    return item.ok() ? std::string(item->value()) : "<miss>";
   }
   static std::string Big(size_t size, char seed) {
     std::string value(size, '\0');
     for (size_t i = 0; i < size; ++i) value[i] = static_cast<char>(seed + (i * 31) % 61);
     return value;
   }
-
-  ScopedTempDir dir_{"tiered_large"};
-  CacheOptions options_;
-  std::unique_ptr<TieredCache> cache_;
 };
 
 TEST_F(TieredLargeTest, LargeValuesNeverOccupyRam) {
