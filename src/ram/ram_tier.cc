@@ -410,7 +410,7 @@ auto RamTier::WithLiveItem(std::string_view key, Visit&& visit) {
   return visit(LiveLookup{stripe, item, now, hash}, release);
 }
 
-Result<ItemHandle> RamTier::Get(std::string_view key) {
+Result<ItemHandle> RamTier::Fetch(std::string_view key, const uint32_t* new_expiry) {
   return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
     if (at.item == nullptr) {
       ++at.stripe.counters.get_misses;
@@ -418,12 +418,16 @@ Result<ItemHandle> RamTier::Get(std::string_view key) {
     }
     ++at.stripe.counters.get_hits;
     at.item->last_access.store(at.now, std::memory_order_relaxed);
+    if (new_expiry != nullptr) at.item->expires_at.store(*new_expiry, std::memory_order_relaxed);
     SetState(at.item, kItemFetched);
     at.stripe.policy->OnAccess(at.item);
+    if (new_expiry != nullptr) NoteExpiryChange(at.item);
     RetainItem(at.item);
     return ItemHandle(at.item);
   });
 }
+
+Result<ItemHandle> RamTier::Get(std::string_view key) { return Fetch(key, nullptr); }
 
 Result<ItemHandle> RamTier::Peek(std::string_view key) {
   return WithLiveItem(key, [](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
@@ -434,20 +438,7 @@ Result<ItemHandle> RamTier::Peek(std::string_view key) {
 }
 
 Result<ItemHandle> RamTier::GetAndTouch(std::string_view key, uint32_t expires_at) {
-  return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
-    if (at.item == nullptr) {
-      ++at.stripe.counters.get_misses;
-      return Status::NotFound();
-    }
-    ++at.stripe.counters.get_hits;
-    at.item->last_access.store(at.now, std::memory_order_relaxed);
-    at.item->expires_at.store(expires_at, std::memory_order_relaxed);
-    SetState(at.item, kItemFetched);
-    at.stripe.policy->OnAccess(at.item);
-    NoteExpiryChange(at.item);
-    RetainItem(at.item);
-    return ItemHandle(at.item);
-  });
+  return Fetch(key, &expires_at);
 }
 
 bool RamTier::Contains(std::string_view key) {

@@ -192,6 +192,8 @@ class RamTier {
   // `release.Add()` (a dead one found on the way, too) are released after unlocking.
   template <typename Visit>
   auto WithLiveItem(std::string_view key, Visit&& visit);
+  // Get, and also sets the expiry when `new_expiry` is not null (get-and-touch).
+  Result<ItemHandle> Fetch(std::string_view key, const uint32_t* new_expiry);
   Liveness Check(const Item* item, uint32_t now) const;
   // Finds the live item under `key`; unlinks a dead one and hands it to `dead` (release
   // after unlocking). REQUIRES: stripe.mu held.

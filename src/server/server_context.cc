@@ -15,6 +15,7 @@ ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
   for (uint32_t i = 0; i < settings.threads; ++i) {
     thread_stats_.push_back(std::make_unique<ThreadStats>());
   }
+  always_offload_ = settings.l2_read_mode == "offload";
   if (cache->options().l2.enable_l2_cache && settings.l2_read_mode != "inline") {
     const uint32_t threads = settings.l2_read_threads != 0 ? settings.l2_read_threads : settings.threads;
     blocking_reads_ = std::make_unique<TaskPool>(threads, "rmc-l2-read");

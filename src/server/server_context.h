@@ -77,10 +77,8 @@ class ServerContext {
   // True when a lookup that needs an L2 file should go to blocking_reads() rather than
   // run on the worker (see ServerSettings::l2_read_mode).
   bool OffloadL2Reads() const {
-    if (!blocking_reads_) return false;
-    if (settings_.l2_read_mode == "offload") return true;
-    return settings_.l2_read_mode != "inline" &&
-           l2_read_ns_.load(std::memory_order_relaxed) > kSlowL2ReadNs;
+    if (!blocking_reads_) return false;  // also "inline"
+    return always_offload_ || l2_read_ns_.load(std::memory_order_relaxed) > kSlowL2ReadNs;
   }
   // Reports how long a lookup that needed an L2 file took (feeds OffloadL2Reads()).
   void RecordL2Read(std::chrono::nanoseconds took) {
@@ -119,6 +117,7 @@ class ServerContext {
   std::function<void(ShutdownMode)> shutdown_;
   std::unique_ptr<TaskPool> blocking_reads_;
   std::atomic<uint64_t> l2_read_ns_{0};  // smoothed duration of L2 file reads
+  bool always_offload_ = false;          // l2_read_mode "offload" (read per request)
 };
 
 }  // namespace ratmemcache::server
