@@ -44,7 +44,7 @@ struct L2Options {
   std::string data_dir = "./rat_memcache_data";
   // Start empty, deleting what an earlier run left. Default false.
   bool clear_on_startup = false;
-  // Upper bound on the database's size on disk (SST files and memtables), in bytes; when
+  // Upper bound on the database's size on disk (SST files, blob files and memtables), in bytes; when
   // it is exceeded, the oldest writes are dropped first. Default 1 GiB; minimum 1 MiB.
   uint64_t max_disk_size = 1ull << 30;
   // RocksDB memtable size, bytes. Default 64 MiB.
@@ -60,6 +60,11 @@ struct L2Options {
   // 0 (default): the algorithm's default. lz4: 1..12 selects LZ4HC at that level
   // (smaller, slower to write); zstd: 1..19.
   int32_t compression_level = 0;
+  // Values of at least this many bytes are kept in RocksDB blob files, apart from the
+  // sorted tables, so compactions move only small references to them instead of
+  // rewriting the values again and again. Default 512; 0 keeps every value in the
+  // sorted tables.
+  uint64_t blob_min_size = 512;
   // RocksDB background threads for flushes and compactions. Default 2.
   uint32_t background_threads = 2;
   // fsync every write batch (no write is lost on power failure; slower). Default false:

@@ -203,6 +203,9 @@ class RocksDbTier final : public DiskTier {
   Status CompactAll() override {
     rocksdb::CompactRangeOptions compact;
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    // Rewrite every blob file too: values dropped by the filter free their space now.
+    compact.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+    compact.blob_garbage_collection_age_cutoff = 1.0;
     return FromRocks(db_->CompactRange(compact, nullptr, nullptr), "L2 compaction");
   }
 
@@ -243,9 +246,11 @@ class RocksDbTier final : public DiskTier {
   uint64_t DiskBytes() {
     uint64_t sst = 0;
     uint64_t memtables = 0;
+    uint64_t blobs = 0;
     db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+    db_->GetIntProperty(rocksdb::DB::Properties::kTotalBlobFileSize, &blobs);
     db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
-    return sst + memtables;
+    return sst + blobs + memtables;
   }
 
   void SizeLoop() {
@@ -286,6 +291,9 @@ Status ValidateL2Options(const L2Options& options) {
   }
   if (options.max_write_buffer_number < 2 || options.max_write_buffer_number > 64) {
     return Status::InvalidArgument("l2.max_write_buffer_number must be between 2 and 64");
+  }
+  if (options.blob_min_size > (1ull << 30)) {
+    return Status::InvalidArgument("l2.blob_min_size must be at most 1 GiB (0 keeps values out of blob files)");
   }
   if (options.background_threads < 1 || options.background_threads > 64) {
     return Status::InvalidArgument("l2.background_threads must be between 1 and 64");
@@ -350,7 +358,17 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   }
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
+  if (l2.blob_min_size != 0) {
+    // Key-value separation: values go to blob files once, at flush; compactions then
+    // merge only keys and blob references. Blob garbage collection relocates what is
+    // still live in the oldest quarter of the blob files whenever a compaction touches
+    // them, so files whose values were overwritten or dropped are deleted.
+    options.enable_blob_files = true;
+    options.min_blob_size = l2.blob_min_size + kRecordHeaderSize;
+    options.blob_compression_type = options.compression;
+    options.enable_blob_garbage_collection = true;
+    options.blob_cache = table.block_cache;  // one memory budget for both (may be null)
+  }
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status opened = rocksdb::DB::Open(options, l2.data_dir, &raw);
   std::unique_ptr<rocksdb::DB> db(raw);

@@ -111,20 +111,66 @@ TEST_F(RocksDbTierTest, SurvivesReopenUnlessClearedOnStartup) {
   EXPECT_EQ(Get("key999"), "<miss>");
 }
 
+// Small values live in the sorted tables, large ones in blob files: the compaction filter
+// must judge both.
 TEST_F(RocksDbTierTest, ExpiredRecordsAreNeverServedAndCompactedAway) {
   Open();
   const int64_t now = UnixTimeNow();
+  const std::string large(2000, 'b');
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(Put("e" + std::to_string(i), "v", RecordMeta{0, now + 1, now, 0}).ok());
+    const std::string& value = i % 2 == 0 ? large : std::string("v");
+    ASSERT_TRUE(Put("e" + std::to_string(i), value, RecordMeta{0, now + 1, now, 0}).ok());
   }
   ASSERT_TRUE(Put("forever", "v").ok());
+  ASSERT_TRUE(Put("forever-large", large).ok());
   EXPECT_EQ(Get("e1", now), "v");
+  EXPECT_EQ(Get("e2", now), large);
   EXPECT_EQ(Get("e1", now + 1), "<miss>");
+  EXPECT_EQ(Get("e2", now + 1), "<miss>");
   // Compaction runs the filter with the real clock: wait until the records have expired.
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   ASSERT_TRUE(tier_->CompactAll().ok());
   EXPECT_EQ(tier_->Stats().expired_dropped, 100u);
   EXPECT_EQ(Get("forever"), "v");
+  EXPECT_EQ(Get("forever-large"), large);
+}
+
+size_t CountFiles(const std::filesystem::path& dir, std::string_view extension) {
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == extension) ++count;
+  }
+  return count;
+}
+
+TEST_F(RocksDbTierTest, LargeValuesGoToBlobFilesWhichCountAndAreCleared) {
+  options_.enable_compression = false;  // keep the byte count predictable
+  Open();
+  const std::string small(100, 's');
+  const std::string large(options_.blob_min_size, 'L');
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(Put("small" + std::to_string(i), small).ok());
+    ASSERT_TRUE(Put("large" + std::to_string(i), large).ok());
+  }
+  ASSERT_TRUE(tier_->CompactAll().ok());  // flushes the memtables
+  EXPECT_GE(CountFiles(dir_.path(), ".blob"), 1u);
+  EXPECT_GE(tier_->Stats().disk_bytes, 500 * large.size()) << "blob files are counted";
+  Open();  // reopen: values are read back from the blob files
+  EXPECT_EQ(Get("large499"), large);
+  EXPECT_EQ(Get("small499"), small);
+  options_.clear_on_startup = true;
+  Open();
+  EXPECT_EQ(CountFiles(dir_.path(), ".blob"), 0u);
+  EXPECT_EQ(Get("large499"), "<miss>");
+}
+
+TEST_F(RocksDbTierTest, BlobFilesCanBeTurnedOff) {
+  options_.blob_min_size = 0;
+  Open();
+  ASSERT_TRUE(Put("large", std::string(100000, 'L')).ok());
+  ASSERT_TRUE(tier_->CompactAll().ok());
+  EXPECT_EQ(CountFiles(dir_.path(), ".blob"), 0u);
+  EXPECT_EQ(Get("large"), std::string(100000, 'L'));
 }
 
 TEST_F(RocksDbTierTest, FlushNowAndDelayed) {
@@ -178,6 +224,7 @@ TEST_F(RocksDbTierTest, OptionsAreValidated) {
            Case{[](L2Options& o) { o.write_buffer_size = 10; }, "l2.write_buffer_size"},
            Case{[](L2Options& o) { o.max_write_buffer_number = 1; }, "l2.max_write_buffer_number"},
            Case{[](L2Options& o) { o.background_threads = 0; }, "l2.background_threads"},
+           Case{[](L2Options& o) { o.blob_min_size = 2ull << 30; }, "l2.blob_min_size"},
            Case{[](L2Options& o) { o.compression = "snappy"; }, "l2.compression"},
            Case{[](L2Options& o) { o.compression_level = 13; }, "l2.compression_level"},
            Case{[](L2Options& o) {

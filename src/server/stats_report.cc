@@ -162,6 +162,7 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
     w.Number("l2_max_disk_size", options.l2.max_disk_size);
     w.Line("l2_compression", options.l2.enable_compression ? options.l2.compression : "none");
     w.Line("l2_sync_writes", options.l2.sync_writes ? "yes" : "no");
+    w.Number("l2_blob_min_size", options.l2.blob_min_size);
   }
   w.End();
 }

@@ -3,6 +3,7 @@ graceful stop on SIGTERM/SIGINT and on "shutdown" (-A), the connection limit (-c
 pid file, daemon mode, expiry sweeps and eviction under -m."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -185,7 +186,8 @@ def stats_via(c):
 def test_pid_file_and_daemon():
     port = free_port()
     pid_file = tempfile.mktemp(suffix=".pid")
-    result = run_binary("-d", "-P", pid_file, "-p", port, "-l", "127.0.0.1")
+    data_dir = tempfile.mkdtemp(prefix="rmc_daemon_")  # not the default ./rat_memcache_data
+    result = run_binary("-d", "-P", pid_file, "-p", port, "-l", "127.0.0.1", "--data-dir", data_dir)
     assert result.returncode == 0
     deadline = time.time() + 5
     while not os.path.exists(pid_file) and time.time() < deadline:
@@ -199,6 +201,7 @@ def test_pid_file_and_daemon():
     while os.path.exists(pid_file) and time.time() < deadline:
         time.sleep(0.05)
     assert not os.path.exists(pid_file), "the pid file is removed at exit"
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_port_in_use_is_a_clear_error():
@@ -206,7 +209,7 @@ def test_port_in_use_is_a_clear_error():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_binary("-p", port, "-l", "127.0.0.1")
+        result = run_binary("-p", port, "-l", "127.0.0.1", "--no-l2")
     assert result.returncode == 71
     assert f"127.0.0.1:{port}" in result.stderr
 

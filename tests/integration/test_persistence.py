@@ -257,3 +257,28 @@ def test_unusable_data_dir_is_a_clear_error(data_dir):
                             capture_output=True, text=True, timeout=20)
     assert result.returncode == 71
     assert blocker in result.stderr
+
+
+@pytest.mark.parametrize("blob_min_size, expect_blob_files", [(512, True), (0, False)])
+def test_blob_min_size_takes_effect(data_dir, blob_min_size, expect_blob_files):
+    """[l2] blob_min_size: 4 KB values land in RocksDB blob files, or (0) stay in the
+    sorted tables; either way they are served after a restart."""
+    path = os.path.join(data_dir, "rat.toml")
+    with open(path, "w") as f:
+        f.write(f"[l2]\nblob_min_size = {blob_min_size}\n")
+    l2_dir = os.path.join(data_dir, "l2")
+    server = start_rat("--config", path, data_dir=l2_dir)
+    c = client(server)
+    assert int(c.stats("settings")[b"l2_blob_min_size"]) == blob_min_size
+    for i in range(200):
+        c.set(f"k{i}", value_for(f"k{i}", 1, 4096))
+    c.close()
+    assert server.stop() == 0  # SIGTERM: everything written, memtables flushed
+    blob_files = [name for name in os.listdir(l2_dir) if name.endswith(".blob")]
+    assert bool(blob_files) == expect_blob_files, sorted(os.listdir(l2_dir))
+    server = start_rat("--config", path, data_dir=l2_dir)
+    c = client(server)
+    for i in range(0, 200, 7):
+        assert c.get(f"k{i}") == value_for(f"k{i}", 1, 4096)
+    c.close()
+    server.stop()
