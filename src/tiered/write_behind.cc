@@ -37,7 +37,7 @@ WriteBehind::~WriteBehind() {
   {
     std::lock_guard lock(mu_);
     left.swap(queue_);
-    index_.clear();
+    index_.Clear();
   }
   ReleaseEntries(left);
 }
@@ -48,8 +48,8 @@ void WriteBehind::EnqueuePut(ram::Item* item, bool demotion) {
     std::lock_guard lock(mu_);
     if (demotion) {
       // Evicted before the writer got to it: it is queued already, as this very item.
-      auto it = index_.find(item->key());
-      if (it != index_.end() && it->second.item == item) {
+      const IndexEntry* newest = index_.Find(item->key());
+      if (newest != nullptr && newest->item == item) {
         ++stats_.demotions;
         return;
       }
@@ -74,34 +74,32 @@ void WriteBehind::EnqueueDelete(std::string_view key) {
 }
 
 void WriteBehind::Index(const Entry& entry) {
-  // Re-insert rather than assign: the map's key must point into the newest entry, which
+  // Put also replaces the stored key view: it must point into the newest entry, which
   // outlives the older one it replaces.
-  const std::string_view key = KeyOf(entry);
-  index_.erase(key);
-  index_.emplace(key, IndexEntry{entry.seq, entry.item});
+  index_.Put(KeyOf(entry), IndexEntry{entry.seq, entry.item});
 }
 
 bool WriteBehind::Unchanged(std::string_view key, uint64_t generation) {
   std::lock_guard lock(mu_);
-  return generation_ == generation && index_.find(key) == index_.end();
+  return generation_ == generation && index_.Find(key) == nullptr;
 }
 
 bool WriteBehind::IsNewestPut(std::string_view key, const ram::Item* item) {
   std::lock_guard lock(mu_);
-  auto it = index_.find(key);
-  return it != index_.end() && it->second.item == item;
+  const IndexEntry* newest = index_.Find(key);
+  return newest != nullptr && newest->item == item;
 }
 
 WriteBehind::Pending WriteBehind::Find(std::string_view key, ItemHandle* item,
                                        uint64_t* generation) {
   std::lock_guard lock(mu_);
   if (generation != nullptr) *generation = generation_;
-  auto it = index_.find(key);
-  if (it == index_.end()) return Pending::kNone;
-  if (it->second.item == nullptr) return Pending::kDelete;
+  const IndexEntry* newest = index_.Find(key);
+  if (newest == nullptr) return Pending::kNone;
+  if (newest->item == nullptr) return Pending::kDelete;
   if (item != nullptr) {
-    ram::RetainItem(it->second.item);
-    *item = ItemHandle(it->second.item);
+    ram::RetainItem(newest->item);
+    *item = ItemHandle(newest->item);
   }
   return Pending::kPut;
 }
@@ -186,8 +184,8 @@ bool WriteBehind::WriteBatch() {
     } else {
       for (size_t i = 0; i < count; ++i) {
         Entry& entry = queue_.front();
-        auto it = index_.find(KeyOf(entry));
-        if (it != index_.end() && it->second.seq == entry.seq) index_.erase(it);
+        const IndexEntry* newest = index_.Find(KeyOf(entry));
+        if (newest != nullptr && newest->seq == entry.seq) index_.Erase(KeyOf(entry));
         if (entry.item != nullptr) entry.item->persisted.store(1, std::memory_order_relaxed);
         pending_bytes_ -= entry.bytes;
         done.push_back(std::move(entry));
@@ -221,7 +219,7 @@ Status WriteBehind::FlushNow(uint64_t cas_boundary) {
   {
     std::lock_guard lock(mu_);
     dropped.swap(queue_);
-    index_.clear();
+    index_.Clear();
     pending_bytes_ = 0;
     ++generation_;
   }

@@ -20,9 +20,9 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 
 #include "common/expiry_clock.h"
+#include "common/flat_key_map.h"
 #include "disk/disk_tier.h"
 #include "ram/ram_tier.h"
 #include "ratmemcache/item.h"
@@ -116,7 +116,7 @@ class WriteBehind final : public ram::RamObserver {
   std::condition_variable work_cv_;
   std::condition_variable room_cv_;
   std::deque<Entry> queue_;                                   // guarded by mu_
-  std::unordered_map<std::string_view, IndexEntry> index_;    // guarded by mu_; keys point
+  FlatKeyMap<IndexEntry> index_;                              // guarded by mu_; keys point
                                                               // into queued entries
   uint64_t next_seq_ = 1;                                     // guarded by mu_
   uint64_t pending_bytes_ = 0;                                // guarded by mu_
