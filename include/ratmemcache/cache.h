@@ -132,6 +132,10 @@ class Cache {
   // Sets the expiry of `key`. Returns: NotFound.
   virtual Status Touch(std::string_view key, int64_t exptime) = 0;
 
+  // Seconds until `item` (a non-empty handle from this cache) expires, as of now; -1 if it
+  // never expires.
+  virtual int64_t SecondsToLive(const ItemHandle& item) const = 0;
+
   // Invalidates every item. With `exptime` 0, at once; otherwise when the time given by
   // `exptime` (memcached convention) arrives, every item stored before then is dropped.
   // A later call replaces a pending delayed flush.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/decimal.h"
+#include "protocol/meta_parser.h"
 #include "protocol/text_replies.h"
 
 namespace ratmemcache::protocol {
@@ -284,8 +285,10 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
       if (name == "touch") return ParseTouch(words, consumed, request);
       return Reply(consumed, reply::kError);
     case 'm':
-      // Meta commands (mg, ms, md, ma, mn, me) are not implemented yet.
-      if (name.size() == 2) return Reply(consumed, reply::kError);
+      if (name.size() == 2) {
+        return ParseMetaCommand(std::span<const std::string_view>(words.word, words.count),
+                                words.ntokens(), consumed, request);
+      }
       break;
     default:
       break;

@@ -30,6 +30,44 @@ enum class TextCommand : uint8_t {
   kShutdown,
   kStats,
   kCacheMemlimit,
+  // Meta commands (memcached 1.6.18): their arguments are in TextRequest::meta.
+  kMetaGet,         // mg
+  kMetaSet,         // ms
+  kMetaDelete,      // md
+  kMetaArithmetic,  // ma
+  kMetaNoop,        // mn
+  kMetaDebug,       // me
+};
+
+// memcached refuses meta command lines of more than 20 tokens (its MFLAG_MAX_OPT_LENGTH,
+// counting the command, the key and a terminal token), so at most 17 flags.
+inline constexpr size_t kMaxMetaFlags = 17;
+// Longest opaque (O) token memcached echoes, flag letter included.
+inline constexpr size_t kMaxMetaOpaque = 32;
+
+// The flags of a meta command, checked as memcached's _meta_flag_preparse() checks them.
+struct MetaFlags {
+  std::string_view token[kMaxMetaFlags];  // as sent, in order: a flag letter and its argument
+  size_t count = 0;
+  bool key_binary = false;  // b: the key is base64 (TextRequest::key is still encoded)
+  bool value = false;       // v
+  bool no_reply = false;    // q
+  bool no_update = false;   // u
+  bool has_ttl = false;     // T
+  bool vivify = false;      // N
+  bool recache = false;     // R
+  bool invalidate = false;  // I
+  bool has_cas = false;     // C
+  bool with_hit = false;    // h
+  bool with_last_access = false;  // l
+  char mode = 0;            // M (0: none given)
+  int32_t ttl = 0;          // T
+  int32_t vivify_ttl = 0;   // N
+  int32_t recache_ttl = 0;  // R
+  uint32_t client_flags = 0;  // F
+  uint64_t compare_cas = 0;   // C
+  uint64_t delta = 1;         // D
+  uint64_t initial = 0;       // J
 };
 
 // Walks the space-separated keys of a retrieval command without allocating.
@@ -61,6 +99,11 @@ struct TextRequest {
   bool invalid_argument = false;
   // stats: the text after "stats"; its words come from `keys` (the same splitting).
   std::string_view args;
+  // Meta commands: flags (key and value_length above).
+  MetaFlags meta;
+  // A meta command memcached answers with an error only after reading its line (ms also
+  // swallows its data block: value_length + 2 bytes): the error line, with "\r\n".
+  std::string_view error;
 };
 
 }  // namespace ratmemcache::protocol

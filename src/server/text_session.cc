@@ -198,32 +198,24 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
     case TextCommand::kCacheMemlimit:
       CacheMemlimit(request, out);
       return;
+    case TextCommand::kMetaGet:
+      MetaGet(request, out);
+      return;
+    case TextCommand::kMetaSet:
+      BeginMetaSet(request, out);
+      return;
+    case TextCommand::kMetaDelete:
+      MetaDelete(request, out);
+      return;
+    case TextCommand::kMetaArithmetic:
+      MetaArithmetic(request, out);
+      return;
+    case TextCommand::kMetaNoop:  // answered by the parser
+      return;
+    case TextCommand::kMetaDebug:  // not supported yet (docs/compatibility.md)
+      out.Append(reply::kError);
+      return;
   }
-}
-
-template <typename Work, typename Finish>
-void TextSession::RunOnKey(std::string_view key, Work work, Finish finish, OutputBuffer& out) {
-  if (!MayNeedDisk(key)) {
-    finish(work(cache_, key), out);
-    return;
-  }
-  if (!context_->OffloadL2Reads()) {  // L2 reads are fast lately: stay on the loop
-    const auto start = std::chrono::steady_clock::now();
-    auto outcome = work(cache_, key);
-    context_->RecordL2Read(std::chrono::steady_clock::now() - start);
-    finish(std::move(outcome), out);
-    return;
-  }
-  using Outcome = decltype(work(cache_, key));
-  auto outcome = std::make_shared<std::optional<Outcome>>();
-  on_resume_ = [outcome, finish](OutputBuffer& o) { finish(std::move(**outcome), o); };
-  context_->blocking_reads()->Submit([outcome, work = std::move(work), cache = &cache_,
-                                      context = context_, key = std::string(key), wake = wake_] {
-    const auto start = std::chrono::steady_clock::now();
-    outcome->emplace(work(*cache, key));
-    context->RecordL2Read(std::chrono::steady_clock::now() - start);
-    wake();
-  });
 }
 
 bool TextSession::MayNeedDisk(std::string_view key) {
@@ -402,6 +394,8 @@ size_t TextSession::ConsumeValue(std::string_view input, OutputBuffer& out) {
 void TextSession::FinishStore(OutputBuffer& out) {
   state_ = State::kCommand;
   stats_->cmd_set.Add();
+  const bool meta = meta_set_;
+  meta_set_ = false;
   if (terminator_[0] != '\r' || terminator_[1] != '\n') {
     item_ = WritableItem();
     Reply(out, reply::kBadDataChunk);
@@ -410,7 +404,8 @@ void TextSession::FinishStore(OutputBuffer& out) {
   const bool is_cas = store_command_ == TextCommand::kCas;
   const StoreMode mode = ModeOf(store_command_);
   if (mode == StoreMode::kSet) {  // never reads L2
-    ReplyStore(cache_.Store(mode, std::move(item_), store_cas_), is_cas, out);
+    const Result<uint64_t> stored = cache_.Store(mode, std::move(item_), store_cas_);
+    meta ? ReplyMetaSet(stored, out) : ReplyStore(stored, is_cas, out);
     return;
   }
   auto item = std::make_shared<WritableItem>(std::move(item_));
@@ -420,7 +415,9 @@ void TextSession::FinishStore(OutputBuffer& out) {
       [item, mode, expected = store_cas_](Cache& cache, std::string_view) {
         return cache.Store(mode, std::move(*item), expected);
       },
-      [this, is_cas](const Result<uint64_t>& stored, OutputBuffer& o) { ReplyStore(stored, is_cas, o); },
+      [this, is_cas, meta](const Result<uint64_t>& stored, OutputBuffer& o) {
+        meta ? ReplyMetaSet(stored, o) : ReplyStore(stored, is_cas, o);
+      },
       out);
 }
 

@@ -15,6 +15,8 @@
 //
 // Not thread-safe: owned by one connection on one worker thread.
 
+#include <chrono>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
@@ -87,6 +89,22 @@ class TextSession final : public Session {
   void Stats(const protocol::TextRequest& request, OutputBuffer& out);
   void CacheMemlimit(const protocol::TextRequest& request, OutputBuffer& out);
   void Shutdown(const protocol::TextRequest& request, OutputBuffer& out);
+  // Meta commands (meta_commands.cc). Each first copies its key (decoded, for 'b') and
+  // its flag tokens into the session (meta_key_, meta_tokens_): an L2 read may finish
+  // after the input buffer moved on.
+  void PrepareMeta(const protocol::TextRequest& request);
+  void MetaGet(const protocol::TextRequest& request, OutputBuffer& out);
+  void ReplyMetaGet(Result<ItemHandle> item, bool touch, OutputBuffer& out);
+  void BeginMetaSet(const protocol::TextRequest& request, OutputBuffer& out);
+  void ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out);
+  void MetaDelete(const protocol::TextRequest& request, OutputBuffer& out);
+  void MetaArithmetic(const protocol::TextRequest& request, OutputBuffer& out);
+  void ReplyMetaArithmetic(const Result<uint64_t>& result, OutputBuffer& out);
+  // Appends " k<key>" (base64 and " b" for a binary key) and " O..." in the order the
+  // request gave them, and with `with_cas` " c<cas>" where the request has 'c'.
+  char* PutMetaEcho(char* p, bool with_cas, uint64_t cas) const;
+  // One 'O' or 'k' token's echo.
+  char* PutMetaEchoToken(char* p, std::string_view token) const;
   // memcached -vv style: "<id command line" at debug level.
   void LogCommand(std::string_view line) const;
   // Appends `text` unless the current command said noreply.
@@ -116,9 +134,44 @@ class TextSession final : public Session {
   // Bytes of a rejected data block still to skip (kSwallow).
   size_t swallow_remaining_ = 0;
 
+  // The meta command being served (see PrepareMeta).
+  std::string meta_key_;
+  std::string meta_tokens_;  // its flag tokens, each followed by one space
+  bool meta_key_binary_ = false;
+  bool meta_value_ = false;   // v
+  bool meta_quiet_ = false;   // q
+  bool meta_increment_ = true;  // ma: M mode
+  bool meta_set_ = false;     // the data block being read belongs to an ms
+
   std::function<void()> wake_;
   std::function<void(OutputBuffer&)> on_resume_;  // set while Busy(): writes the reply
   std::vector<Result<ItemHandle>> found_;    // lookups of the get being served (reused)
 };
+
+// Defined here because meta_commands.cc runs commands through it too.
+template <typename Work, typename Finish>
+inline void TextSession::RunOnKey(std::string_view key, Work work, Finish finish, OutputBuffer& out) {
+  if (!MayNeedDisk(key)) {
+    finish(work(cache_, key), out);
+    return;
+  }
+  if (!context_->OffloadL2Reads()) {  // L2 reads are fast lately: stay on the loop
+    const auto start = std::chrono::steady_clock::now();
+    auto outcome = work(cache_, key);
+    context_->RecordL2Read(std::chrono::steady_clock::now() - start);
+    finish(std::move(outcome), out);
+    return;
+  }
+  using Outcome = decltype(work(cache_, key));
+  auto outcome = std::make_shared<std::optional<Outcome>>();
+  on_resume_ = [outcome, finish](OutputBuffer& o) { finish(std::move(**outcome), o); };
+  context_->blocking_reads()->Submit([outcome, work = std::move(work), cache = &cache_,
+                                      context = context_, key = std::string(key), wake = wake_] {
+    const auto start = std::chrono::steady_clock::now();
+    outcome->emplace(work(*cache, key));
+    context->RecordL2Read(std::chrono::steady_clock::now() - start);
+    wake();
+  });
+}
 
 }  // namespace ratmemcache::server

@@ -470,6 +470,13 @@ Result<uint64_t> TieredCache::Decrement(std::string_view key, uint64_t delta) {
       []() -> Result<uint64_t> { return Status::NonNumeric(); });
 }
 
+int64_t TieredCache::SecondsToLive(const ItemHandle& item) const {
+  const uint32_t expires_at = item.expires_at();
+  if (expires_at == ExpiryClock::kNever) return -1;
+  const uint32_t now = clock_.Now();
+  return expires_at > now ? int64_t{expires_at} - now : 0;
+}
+
 Status TieredCache::Touch(std::string_view key, int64_t exptime) {
   if (IsShutDown()) return Status::Shutdown();
   const uint32_t expires_at = ExpiresAt(exptime);

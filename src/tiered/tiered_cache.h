@@ -51,6 +51,7 @@ class TieredCache final : public Cache {
   Result<uint64_t> Increment(std::string_view key, uint64_t delta) override;
   Result<uint64_t> Decrement(std::string_view key, uint64_t delta) override;
   Status Touch(std::string_view key, int64_t exptime) override;
+  int64_t SecondsToLive(const ItemHandle& item) const override;
   Status Flush(int64_t exptime) override;
   std::vector<std::string> Keys() override;
   uint64_t Size() override;

@@ -1,0 +1,389 @@
+// TextSession's meta commands (mg, ms, md, ma; mn is answered by the parser), replying
+// byte for byte as memcached 1.6.18 does. Flags are checked by protocol/meta_parser.cc.
+//
+// Not supported yet (answered "CLIENT_ERROR invalid flag", see docs/compatibility.md):
+// mg h, l, N, R (hit-before, last access, vivify/recache with win tokens), ms I, md I and
+// C, ma C, c and t, and ms C together with append or prepend modes; me answers ERROR.
+
+#include <cstring>
+
+#include "common/decimal.h"
+#include "protocol/base64.h"
+#include "protocol/text_parser.h"
+#include "protocol/text_replies.h"
+#include "server/text_session.h"
+
+namespace ratmemcache::server {
+
+using protocol::MetaFlags;
+using protocol::TextRequest;
+
+namespace {
+
+constexpr std::string_view kUnsupportedFlag = "CLIENT_ERROR invalid flag\r\n";
+constexpr std::string_view kOpaqueTooLong = "CLIENT_ERROR opaque token too long\r\n";
+// Longest meta reply line: code, every flag with its largest value, a base64 key.
+constexpr size_t kMaxMetaLine = 64 + protocol::kMaxMetaFlags * 24 +
+                                protocol::Base64EncodedSize(protocol::kMaxKey) + 8 +
+                                protocol::kMaxMetaOpaque;
+
+void ReleaseItemPin(void* item) { ItemHandle released(static_cast<ram::Item*>(item)); }
+
+char* Put(char* p, std::string_view text) {
+  std::memcpy(p, text.data(), text.size());
+  return p + text.size();
+}
+
+char* PutNumber(char* p, uint64_t value) { return p + FormatDecimal(value, p); }
+
+char* PutFlag(char* p, char letter) {
+  *p++ = ' ';
+  *p++ = letter;
+  return p;
+}
+
+char* PutTtl(char* p, int64_t ttl) {
+  if (ttl < 0) return Put(p, "-1");
+  return PutNumber(p, static_cast<uint64_t>(ttl));
+}
+
+bool HasFlag(const MetaFlags& flags, char letter) {
+  for (size_t i = 0; i < flags.count; ++i) {
+    if (flags.token[i][0] == letter) return true;
+  }
+  return false;
+}
+
+// The flags this server does not implement yet, per command.
+bool UsesUnsupported(const TextRequest& request) {
+  const MetaFlags& flags = request.meta;
+  switch (request.command) {
+    case protocol::TextCommand::kMetaGet:
+      return flags.with_hit || flags.with_last_access || flags.vivify || flags.recache;
+    case protocol::TextCommand::kMetaSet:
+      return flags.invalidate || (flags.has_cas && (flags.mode == 'A' || flags.mode == 'P'));
+    case protocol::TextCommand::kMetaDelete:
+      return flags.invalidate || flags.has_cas;
+    case protocol::TextCommand::kMetaArithmetic:
+      return flags.invalidate || flags.has_cas || HasFlag(flags, 'c') || HasFlag(flags, 't');
+    default:
+      return false;
+  }
+}
+
+template <typename Fn>
+void ForEachToken(std::string_view tokens, Fn fn) {
+  while (!tokens.empty()) {
+    const size_t end = tokens.find(' ');
+    fn(tokens.substr(0, end));
+    tokens.remove_prefix(end + 1);
+  }
+}
+
+}  // namespace
+
+void TextSession::PrepareMeta(const TextRequest& request) {
+  const MetaFlags& flags = request.meta;
+  meta_key_binary_ = flags.key_binary;
+  if (flags.key_binary) {
+    meta_key_.resize(protocol::kMaxKey);
+    meta_key_.resize(protocol::Base64Decode(request.key, meta_key_.data(), meta_key_.size()));
+  } else {
+    meta_key_.assign(request.key);
+  }
+  meta_tokens_.clear();
+  for (size_t i = 0; i < flags.count; ++i) {
+    meta_tokens_.append(flags.token[i]);
+    meta_tokens_.push_back(' ');
+  }
+  meta_value_ = flags.value;
+  meta_quiet_ = flags.no_reply;
+}
+
+char* TextSession::PutMetaEchoToken(char* p, std::string_view token) const {
+  if (token[0] == 'O') {
+    *p++ = ' ';
+    return Put(p, token);
+  }
+  p = PutFlag(p, 'k');
+  if (!meta_key_binary_) return Put(p, meta_key_);
+  p += protocol::Base64Encode(meta_key_, p);
+  return Put(p, " b");
+}
+
+char* TextSession::PutMetaEcho(char* p, bool with_cas, uint64_t cas) const {
+  ForEachToken(meta_tokens_, [&](std::string_view token) {
+    if (token[0] == 'O' || token[0] == 'k') {
+      p = PutMetaEchoToken(p, token);
+    } else if (token[0] == 'c' && with_cas) {
+      p = PutNumber(PutFlag(p, 'c'), cas);
+    }
+  });
+  return p;
+}
+
+void TextSession::MetaGet(const TextRequest& request, OutputBuffer& out) {
+  if (UsesUnsupported(request)) {
+    out.Append(kUnsupportedFlag);
+    return;
+  }
+  PrepareMeta(request);
+  const bool touch = request.meta.has_ttl;
+  const int64_t ttl = request.meta.ttl;
+  RunOnKey(
+      meta_key_,
+      [touch, ttl](Cache& cache, std::string_view key) {
+        return touch ? cache.GetAndTouch(key, ttl) : cache.Get(key);
+      },
+      [this, touch](Result<ItemHandle> item, OutputBuffer& o) { ReplyMetaGet(std::move(item), touch, o); },
+      out);
+}
+
+void TextSession::ReplyMetaGet(Result<ItemHandle> found, bool touch, OutputBuffer& out) {
+  if (touch) {
+    stats_->cmd_touch.Add();
+    (found.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
+  } else {
+    stats_->cmd_get.Add();
+    (found.ok() ? stats_->get_hits : stats_->get_misses).Add();
+  }
+  if (!found.ok()) {
+    if (meta_quiet_) return;
+    char* const start = out.Reserve(kMaxMetaLine);
+    char* p = PutMetaEcho(Put(start, "EN"), false, 0);
+    p = Put(p, "\r\n");
+    out.Commit(static_cast<size_t>(p - start));
+    return;
+  }
+  ItemHandle& item = found.value();
+  const std::string_view value = item.value();
+  const bool inline_value = meta_value_ && value.size() <= kInlineValueLimit;
+  char* const start = out.Reserve(kMaxMetaLine + (inline_value ? value.size() + 2 : 0));
+  char* p = start;
+  if (meta_value_) {
+    p = PutNumber(Put(p, "VA "), value.size());
+  } else {
+    p = Put(p, "HD");
+  }
+  ForEachToken(meta_tokens_, [&](std::string_view token) {
+    switch (token[0]) {
+      case 's':
+        p = PutNumber(PutFlag(p, 's'), value.size());
+        break;
+      case 't':
+        p = PutTtl(PutFlag(p, 't'), cache_.SecondsToLive(item));
+        break;
+      case 'c':
+        p = PutNumber(PutFlag(p, 'c'), item.cas());
+        break;
+      case 'f':
+        p = PutNumber(PutFlag(p, 'f'), item.flags());
+        break;
+      case 'O':
+      case 'k':
+        p = PutMetaEchoToken(p, token);
+        break;
+      default:
+        break;
+    }
+  });
+  p = Put(p, "\r\n");
+  if (!meta_value_) {
+    out.Commit(static_cast<size_t>(p - start));
+    return;
+  }
+  if (inline_value) {
+    std::memcpy(p, value.data(), value.size());
+    p = Put(p + value.size(), "\r\n");
+    out.Commit(static_cast<size_t>(p - start));
+    return;
+  }
+  out.Commit(static_cast<size_t>(p - start));
+  out.AppendReference(value.data(), value.size(), Pin{&ReleaseItemPin, item.Release()});
+  out.Append("\r\n");
+}
+
+void TextSession::BeginMetaSet(const TextRequest& request, OutputBuffer& out) {
+  const auto swallow = [&](std::string_view error) {
+    out.Append(error);
+    state_ = State::kSwallow;
+    swallow_remaining_ = size_t{request.value_length} + 2;
+  };
+  if (!request.error.empty()) return swallow(request.error);
+  if (UsesUnsupported(request)) return swallow(kUnsupportedFlag);
+  PrepareMeta(request);
+  const MetaFlags& flags = request.meta;
+  TextRequest store;
+  store.key = meta_key_;
+  store.value_length = request.value_length;
+  store.flags = flags.client_flags;
+  store.exptime = flags.has_ttl ? flags.ttl : 0;
+  switch (flags.mode) {
+    case 'E': store.command = protocol::TextCommand::kAdd; break;
+    case 'A': store.command = protocol::TextCommand::kAppend; break;
+    case 'P': store.command = protocol::TextCommand::kPrepend; break;
+    case 'R': store.command = protocol::TextCommand::kReplace; break;
+    default: store.command = protocol::TextCommand::kSet; break;
+  }
+  // As memcached: a CAS upgrades set and replace to cas; add ignores it.
+  if (flags.has_cas && (flags.mode == 0 || flags.mode == 'S' || flags.mode == 'R')) {
+    store.command = protocol::TextCommand::kCas;
+    store.cas = flags.compare_cas;
+  }
+  noreply_ = false;  // errors of ms are never quiet; HD is (ReplyMetaSet)
+  BeginStore(store, out);
+  meta_set_ = state_ == State::kValue;
+}
+
+void TextSession::ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out) {
+  std::string_view code;
+  switch (stored.code()) {
+    case StatusCode::kOk:
+      if (store_command_ == protocol::TextCommand::kCas) stats_->cas_hits.Add();
+      if (meta_quiet_) return;
+      code = "HD";
+      break;
+    case StatusCode::kNotStored:
+      code = "NS";
+      break;
+    case StatusCode::kExists:
+      stats_->cas_badval.Add();
+      code = "EX";
+      break;
+    case StatusCode::kNotFound:
+      stats_->cas_misses.Add();
+      code = "NF";
+      break;
+    case StatusCode::kTooLarge:
+      stats_->store_too_large.Add();
+      out.Append(protocol::reply::kTooLarge);
+      return;
+    default:
+      stats_->store_no_memory.Add();
+      out.Append(protocol::reply::kNoMemoryStoring);
+      return;
+  }
+  char* const start = out.Reserve(kMaxMetaLine);
+  // memcached echoes c with 0 when nothing was stored.
+  char* p = PutMetaEcho(Put(start, code), true, stored.ok() ? stored.value() : 0);
+  p = Put(p, "\r\n");
+  out.Commit(static_cast<size_t>(p - start));
+}
+
+void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
+  if (UsesUnsupported(request)) {
+    out.Append(kUnsupportedFlag);
+    return;
+  }
+  PrepareMeta(request);
+  RunOnKey(
+      meta_key_, [](Cache& cache, std::string_view key) { return cache.Delete(key); },
+      [this](const Status& deleted, OutputBuffer& o) {
+        (deleted.ok() ? stats_->delete_hits : stats_->delete_misses).Add();
+        if (deleted.ok() && meta_quiet_) return;
+        char* const start = o.Reserve(kMaxMetaLine);
+        char* p = PutMetaEcho(Put(start, deleted.ok() ? "HD" : "NF"), false, 0);
+        p = Put(p, "\r\n");
+        o.Commit(static_cast<size_t>(p - start));
+      },
+      out);
+}
+
+void TextSession::MetaArithmetic(const TextRequest& request, OutputBuffer& out) {
+  if (UsesUnsupported(request)) {
+    out.Append(kUnsupportedFlag);
+    return;
+  }
+  PrepareMeta(request);
+  const MetaFlags& flags = request.meta;
+  meta_increment_ = !(flags.mode == 'D' || flags.mode == '-');
+  // The expiry to leave on the item: T for an existing one; for one created by N, the
+  // last of N and T on the line (memcached applies them in order).
+  bool touch = false;
+  int64_t ttl = 0;
+  bool create_touch = false;
+  int64_t create_ttl = 0;
+  for (size_t i = 0; i < flags.count; ++i) {
+    if (flags.token[i][0] == 'T') {
+      touch = create_touch = true;
+      ttl = create_ttl = flags.ttl;
+    } else if (flags.token[i][0] == 'N') {
+      create_touch = true;
+      create_ttl = flags.vivify_ttl;
+    }
+  }
+  struct Options {
+    bool increment, vivify, touch, create_touch;
+    uint64_t delta, initial;
+    int64_t ttl, create_ttl;
+  };
+  const Options options{meta_increment_, flags.vivify, touch, create_touch,
+                        flags.delta, flags.initial, ttl, create_ttl};
+  RunOnKey(
+      meta_key_,
+      [options](Cache& cache, std::string_view key) -> Result<uint64_t> {
+        Result<uint64_t> result = options.increment ? cache.Increment(key, options.delta)
+                                                    : cache.Decrement(key, options.delta);
+        if (result.ok()) {
+          if (options.touch) cache.Touch(key, options.ttl).IgnoreError();
+          return result;
+        }
+        if (result.code() != StatusCode::kNotFound || !options.vivify) return result;
+        char digits[20];
+        const size_t length = FormatDecimal(options.initial, digits);
+        WriteOptions write;
+        write.exptime = options.create_touch ? options.create_ttl : 0;
+        Result<uint64_t> added = cache.Add(key, std::string_view(digits, length), write);
+        if (added.code() == StatusCode::kNotStored) return Status(StatusCode::kNotStored);
+        if (!added.ok()) return added.status();
+        return options.initial;
+      },
+      [this](const Result<uint64_t>& result, OutputBuffer& o) { ReplyMetaArithmetic(result, o); }, out);
+}
+
+void TextSession::ReplyMetaArithmetic(const Result<uint64_t>& result, OutputBuffer& out) {
+  std::string_view code;
+  switch (result.code()) {
+    case StatusCode::kOk:
+      (meta_increment_ ? stats_->incr_hits : stats_->decr_hits).Add();
+      break;
+    case StatusCode::kNotFound:
+      (meta_increment_ ? stats_->incr_misses : stats_->decr_misses).Add();
+      code = "NF";
+      break;
+    case StatusCode::kNotStored:
+      code = "NS";
+      break;
+    case StatusCode::kNonNumeric:
+      out.Append(protocol::reply::kNonNumeric);
+      return;
+    default:
+      out.Append(protocol::reply::kNoMemory);
+      return;
+  }
+  bool opaque_too_long = false;
+  ForEachToken(meta_tokens_, [&](std::string_view token) {
+    opaque_too_long |= token[0] == 'O' && token.size() > protocol::kMaxMetaOpaque;
+  });
+  if (opaque_too_long) {
+    out.Append(kOpaqueTooLong);
+    return;
+  }
+  if (!code.empty()) {
+    char* const start = out.Reserve(kMaxMetaLine);
+    char* p = PutMetaEcho(Put(start, code), false, 0);
+    p = Put(p, "\r\n");
+    out.Commit(static_cast<size_t>(p - start));
+    return;
+  }
+  if (meta_quiet_) return;
+  char digits[20];
+  const size_t length = FormatDecimal(result.value(), digits);
+  char* const start = out.Reserve(kMaxMetaLine + length + 2);
+  char* p = PutMetaEcho(meta_value_ ? PutNumber(Put(start, "VA "), length) : Put(start, "HD"), false, 0);
+  if (meta_value_) p = Put(Put(p, "\r\n"), std::string_view(digits, length));
+  p = Put(p, "\r\n");
+  out.Commit(static_cast<size_t>(p - start));
+}
+
+}  // namespace ratmemcache::server
