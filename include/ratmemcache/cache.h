@@ -129,6 +129,22 @@ class Cache {
   // Subtracts `delta`, stopping at 0. Returns: as Increment.
   virtual Result<uint64_t> Decrement(std::string_view key, uint64_t delta) = 0;
 
+  // Deletes `key` only while its CAS unique is `expected_cas` (0: any, as Delete).
+  // Returns: NotFound, Exists (the CAS differs).
+  virtual Status DeleteIfCas(std::string_view key, uint64_t expected_cas) = 0;
+
+  // What Arithmetic reports: the new number, the item's new CAS unique, and its seconds
+  // to live (-1: never expires).
+  struct ArithmeticResult {
+    uint64_t value = 0;
+    uint64_t cas = 0;
+    int64_t ttl = -1;
+  };
+  // Increment (`increment`) or Decrement, only while the CAS unique is `expected_cas`
+  // (0: any). Returns: as Increment, and Exists (the CAS differs).
+  virtual Result<ArithmeticResult> Arithmetic(std::string_view key, bool increment, uint64_t delta,
+                                              uint64_t expected_cas) = 0;
+
   // Sets the expiry of `key`. Returns: NotFound.
   virtual Status Touch(std::string_view key, int64_t exptime) = 0;
 

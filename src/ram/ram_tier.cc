@@ -455,9 +455,10 @@ Status RamTier::Touch(std::string_view key, uint32_t expires_at) {
   });
 }
 
-Status RamTier::Delete(std::string_view key) {
+Status RamTier::Delete(std::string_view key, uint64_t expected_cas) {
   return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease& release) -> Status {
     if (at.item == nullptr) return Status::NotFound();
+    if (expected_cas != 0 && at.item->cas != expected_cas) return Status::Exists();
     Unlink(at.stripe, at.item, at.hash);
     if (observer_ != nullptr) observer_->OnDeleted(key);
     release.Add(at.item);
@@ -466,6 +467,13 @@ Status RamTier::Delete(std::string_view key) {
 }
 
 Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint64_t delta) {
+  Result<DeltaResult> result = ApplyDeltaChecked(key, increment, delta, 0);
+  if (!result.ok()) return result.status();
+  return result->value;
+}
+
+Result<RamTier::DeltaResult> RamTier::ApplyDeltaChecked(std::string_view key, bool increment,
+                                                        uint64_t delta, uint64_t expected_cas) {
   const uint64_t hash = HashKey(key);
   Stripe& stripe = StripeFor(hash);
   for (;;) {
@@ -480,6 +488,7 @@ Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint6
       old = FindLive(stripe, key, hash, clock_->Now(), &dead);
       release.Add(dead);
       if (old == nullptr) return Status::NotFound();
+      if (expected_cas != 0 && old->cas != expected_cas) return Status::Exists();
       // A compressed value is over compression_threshold bytes: never a plain number.
       if (old->value_len == 0 || HasState(old, kItemCompressed) ||
           !SafeStrtoull(old->value(), &value)) {
@@ -500,7 +509,7 @@ Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint6
         old->persisted.store(0, std::memory_order_relaxed);
         stripe.policy->OnAccess(old);
         if (observer_ != nullptr) observer_->OnChanged(old);
-        return value;
+        return DeltaResult{value, old->cas, old->expires_at.load(std::memory_order_relaxed)};
       }
       RetainItem(old);
     }
@@ -516,11 +525,12 @@ Result<uint64_t> RamTier::ApplyDelta(std::string_view key, bool increment, uint6
     }
     std::memcpy(fresh->value_data(), digits, digit_count);
     std::memset(fresh->value_data() + digit_count, ' ', length - digit_count);
+    const uint32_t expires_at = fresh->expires_at.load(std::memory_order_relaxed);
     Result<uint64_t> result = Commit(fresh, Expectation{StoreMode::kSet, 0, old});
     ReleaseItem(old);
     if (result.code() == kChanged) continue;
     if (!result.ok()) return result.status();
-    return value;
+    return DeltaResult{value, result.value(), expires_at};
   }
 }
 

@@ -131,12 +131,24 @@ class RamTier {
   // Returns: NotFound.
   Status Touch(std::string_view key, uint32_t expires_at);
   // Returns: NotFound.
-  Status Delete(std::string_view key);
+  // With `expected_cas` non-zero, only an item with that CAS unique is deleted; returns
+  // Exists when the CAS differs.
+  Status Delete(std::string_view key, uint64_t expected_cas = 0);
   // Adds (increment) or subtracts `delta` to the decimal value, memcached-style: wraps at
   // 2^64 going up, stops at 0 going down; a result shorter than the stored value keeps the
   // value's length, padded with spaces, as memcached does. Returns: NotFound,
   // NonNumeric, OutOfMemory.
   Result<uint64_t> ApplyDelta(std::string_view key, bool increment, uint64_t delta);
+  // What ApplyDeltaChecked reports: the new number, the item's new CAS and its expiry.
+  struct DeltaResult {
+    uint64_t value = 0;
+    uint64_t cas = 0;
+    uint32_t expires_at = 0;
+  };
+  // ApplyDelta, only on an item whose CAS unique is `expected_cas` (0: any). Returns also
+  // Exists (the CAS differs).
+  Result<DeltaResult> ApplyDeltaChecked(std::string_view key, bool increment, uint64_t delta,
+                                        uint64_t expected_cas);
 
   // Drops every item now.
   void FlushAll();

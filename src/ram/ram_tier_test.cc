@@ -96,6 +96,30 @@ TEST_F(RamTierTest, IncrementWrapsDecrementFloors) {
   EXPECT_EQ(tier_->ApplyDelta("e", true, 1).code(), StatusCode::kNonNumeric);
 }
 
+TEST_F(RamTierTest, CasGuardedDeleteAndDelta) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "1").ok());
+  const uint64_t cas = tier_->Get("k")->cas();
+  EXPECT_EQ(tier_->Delete("k", cas + 1).code(), StatusCode::kExists);
+  EXPECT_EQ(Value("k"), "1");
+  Result<RamTier::DeltaResult> stale = tier_->ApplyDeltaChecked("k", true, 1, cas + 1);
+  EXPECT_EQ(stale.code(), StatusCode::kExists);
+  Result<RamTier::DeltaResult> applied = tier_->ApplyDeltaChecked("k", true, 4, cas);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(applied->value, 5u);
+  EXPECT_EQ(applied->cas, tier_->Get("k")->cas()) << "the CAS reported is the item's new one";
+  {
+    // A reader holds the item: the delta makes a new item, whose CAS is reported.
+    Result<ItemHandle> reader = tier_->Get("k");
+    Result<RamTier::DeltaResult> copied = tier_->ApplyDeltaChecked("k", true, 1000, applied->cas);
+    ASSERT_TRUE(copied.ok());
+    EXPECT_EQ(copied->cas, tier_->Get("k")->cas());
+  }
+  const uint64_t now_cas = tier_->Get("k")->cas();
+  EXPECT_EQ(tier_->Delete("k", now_cas - 1).code(), StatusCode::kExists);
+  EXPECT_TRUE(tier_->Delete("k", now_cas).ok());
+  EXPECT_EQ(tier_->Delete("k", now_cas).code(), StatusCode::kNotFound);
+}
+
 TEST_F(RamTierTest, ShrinkingDecrementPadsInPlaceLikeMemcached) {
   ASSERT_TRUE(Put(StoreMode::kSet, "n", "100").ok());
   const uint64_t cas_before = tier_->Get("n")->cas();

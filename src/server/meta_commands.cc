@@ -2,12 +2,14 @@
 // byte for byte as memcached 1.6.18 does. Flags are checked by protocol/meta_parser.cc.
 //
 // Not supported yet (answered "CLIENT_ERROR invalid flag", see docs/compatibility.md):
-// mg h, l, N, R (hit-before, last access, vivify/recache with win tokens), ms I, md I and
-// C, ma C, c and t, and ms C together with append or prepend modes; me answers ERROR.
+// mg h, l, N, R (hit-before, last access, vivify/recache with win tokens), md I, and ms C
+// together with I or the append and prepend modes; me answers ERROR.
 
 #include <cstring>
+#include <ctime>
 
 #include "common/decimal.h"
+#include "common/expiry_clock.h"
 #include "protocol/base64.h"
 #include "protocol/text_parser.h"
 #include "protocol/text_replies.h"
@@ -47,13 +49,6 @@ char* PutTtl(char* p, int64_t ttl) {
   return PutNumber(p, static_cast<uint64_t>(ttl));
 }
 
-bool HasFlag(const MetaFlags& flags, char letter) {
-  for (size_t i = 0; i < flags.count; ++i) {
-    if (flags.token[i][0] == letter) return true;
-  }
-  return false;
-}
-
 // The flags this server does not implement yet, per command.
 bool UsesUnsupported(const TextRequest& request) {
   const MetaFlags& flags = request.meta;
@@ -61,11 +56,10 @@ bool UsesUnsupported(const TextRequest& request) {
     case protocol::TextCommand::kMetaGet:
       return flags.with_hit || flags.with_last_access || flags.vivify || flags.recache;
     case protocol::TextCommand::kMetaSet:
-      return flags.invalidate || (flags.has_cas && (flags.mode == 'A' || flags.mode == 'P'));
+      // I only matters to a cas (memcached ignores it otherwise).
+      return flags.has_cas && (flags.invalidate || flags.mode == 'A' || flags.mode == 'P');
     case protocol::TextCommand::kMetaDelete:
-      return flags.invalidate || flags.has_cas;
-    case protocol::TextCommand::kMetaArithmetic:
-      return flags.invalidate || flags.has_cas || HasFlag(flags, 'c') || HasFlag(flags, 't');
+      return flags.invalidate;
     default:
       return false;
   }
@@ -276,13 +270,18 @@ void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
     return;
   }
   PrepareMeta(request);
+  const uint64_t expected_cas = request.meta.has_cas ? request.meta.compare_cas : 0;
   RunOnKey(
-      meta_key_, [](Cache& cache, std::string_view key) { return cache.Delete(key); },
+      meta_key_,
+      [expected_cas](Cache& cache, std::string_view key) { return cache.DeleteIfCas(key, expected_cas); },
       [this](const Status& deleted, OutputBuffer& o) {
         (deleted.ok() ? stats_->delete_hits : stats_->delete_misses).Add();
         if (deleted.ok() && meta_quiet_) return;
+        const std::string_view code = deleted.ok()                           ? "HD"
+                                      : deleted.code() == StatusCode::kExists ? "EX"
+                                                                              : "NF";
         char* const start = o.Reserve(kMaxMetaLine);
-        char* p = PutMetaEcho(Put(start, deleted.ok() ? "HD" : "NF"), false, 0);
+        char* p = PutMetaEcho(Put(start, code), false, 0);
         p = Put(p, "\r\n");
         o.Commit(static_cast<size_t>(p - start));
       },
@@ -297,55 +296,62 @@ void TextSession::MetaArithmetic(const TextRequest& request, OutputBuffer& out) 
   PrepareMeta(request);
   const MetaFlags& flags = request.meta;
   meta_increment_ = !(flags.mode == 'D' || flags.mode == '-');
-  // The expiry to leave on the item: T for an existing one; for one created by N, the
-  // last of N and T on the line (memcached applies them in order).
-  bool touch = false;
-  int64_t ttl = 0;
-  bool create_touch = false;
-  int64_t create_ttl = 0;
-  for (size_t i = 0; i < flags.count; ++i) {
-    if (flags.token[i][0] == 'T') {
-      touch = create_touch = true;
-      ttl = create_ttl = flags.ttl;
-    } else if (flags.token[i][0] == 'N') {
-      create_touch = true;
-      create_ttl = flags.vivify_ttl;
-    }
-  }
+  meta_ttl_ = flags.ttl;
+  meta_vivify_ttl_ = flags.vivify_ttl;
   struct Options {
-    bool increment, vivify, touch, create_touch;
-    uint64_t delta, initial;
+    bool increment, vivify, touch;
+    uint64_t delta, initial, expected_cas;
     int64_t ttl, create_ttl;
   };
-  const Options options{meta_increment_, flags.vivify, touch, create_touch,
-                        flags.delta, flags.initial, ttl, create_ttl};
+  // memcached applies T and N in line order to a created item: the last one wins.
+  int64_t create_ttl = 0;
+  for (size_t i = 0; i < flags.count; ++i) {
+    if (flags.token[i][0] == 'T') create_ttl = flags.ttl;
+    if (flags.token[i][0] == 'N') create_ttl = flags.vivify_ttl;
+  }
+  const Options options{meta_increment_, flags.vivify, flags.has_ttl, flags.delta, flags.initial,
+                        flags.has_cas ? flags.compare_cas : 0, flags.ttl, create_ttl};
   RunOnKey(
       meta_key_,
-      [options](Cache& cache, std::string_view key) -> Result<uint64_t> {
-        Result<uint64_t> result = options.increment ? cache.Increment(key, options.delta)
-                                                    : cache.Decrement(key, options.delta);
-        if (result.ok()) {
+      [options](Cache& cache, std::string_view key) -> MetaArithmeticOutcome {
+        MetaArithmeticOutcome outcome{
+            cache.Arithmetic(key, options.increment, options.delta, options.expected_cas), false};
+        if (outcome.result.ok()) {
           if (options.touch) cache.Touch(key, options.ttl).IgnoreError();
-          return result;
+          return outcome;
         }
-        if (result.code() != StatusCode::kNotFound || !options.vivify) return result;
+        if (outcome.result.code() != StatusCode::kNotFound || !options.vivify) return outcome;
         char digits[20];
         const size_t length = FormatDecimal(options.initial, digits);
         WriteOptions write;
-        write.exptime = options.create_touch ? options.create_ttl : 0;
+        write.exptime = options.create_ttl;
         Result<uint64_t> added = cache.Add(key, std::string_view(digits, length), write);
-        if (added.code() == StatusCode::kNotStored) return Status(StatusCode::kNotStored);
-        if (!added.ok()) return added.status();
-        return options.initial;
+        if (!added.ok()) {
+          outcome.result = added.status();
+          return outcome;
+        }
+        outcome.result = Cache::ArithmeticResult{options.initial, added.value(), -1};
+        outcome.created = true;
+        return outcome;
       },
-      [this](const Result<uint64_t>& result, OutputBuffer& o) { ReplyMetaArithmetic(result, o); }, out);
+      [this](MetaArithmeticOutcome outcome, OutputBuffer& o) { ReplyMetaArithmetic(outcome, o); },
+      out);
 }
 
-void TextSession::ReplyMetaArithmetic(const Result<uint64_t>& result, OutputBuffer& out) {
+int64_t TextSession::SecondsToLiveFor(int64_t exptime) const {
+  if (exptime == 0) return -1;
+  if (exptime < 0) return 0;  // expires at once
+  if (exptime <= kMaxRelativeExptime) return exptime;
+  const int64_t left = exptime - static_cast<int64_t>(std::time(nullptr));
+  return left > 0 ? left : 0;
+}
+
+void TextSession::ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, OutputBuffer& out) {
+  const Result<Cache::ArithmeticResult>& result = outcome.result;
   std::string_view code;
   switch (result.code()) {
     case StatusCode::kOk:
-      (meta_increment_ ? stats_->incr_hits : stats_->decr_hits).Add();
+      if (!outcome.created) (meta_increment_ ? stats_->incr_hits : stats_->decr_hits).Add();
       break;
     case StatusCode::kNotFound:
       (meta_increment_ ? stats_->incr_misses : stats_->decr_misses).Add();
@@ -353,6 +359,9 @@ void TextSession::ReplyMetaArithmetic(const Result<uint64_t>& result, OutputBuff
       break;
     case StatusCode::kNotStored:
       code = "NS";
+      break;
+    case StatusCode::kExists:
+      code = "EX";
       break;
     case StatusCode::kNonNumeric:
       out.Append(protocol::reply::kNonNumeric);
@@ -378,9 +387,34 @@ void TextSession::ReplyMetaArithmetic(const Result<uint64_t>& result, OutputBuff
   }
   if (meta_quiet_) return;
   char digits[20];
-  const size_t length = FormatDecimal(result.value(), digits);
+  const size_t length = FormatDecimal(result->value, digits);
   char* const start = out.Reserve(kMaxMetaLine + length + 2);
-  char* p = PutMetaEcho(meta_value_ ? PutNumber(Put(start, "VA "), length) : Put(start, "HD"), false, 0);
+  char* p = meta_value_ ? PutNumber(Put(start, "VA "), length) : Put(start, "HD");
+  // 't' shows the expiry as the line has set it so far: T (and N for a created item)
+  // change it where they stand, as in memcached.
+  int64_t ttl = result->ttl;
+  ForEachToken(meta_tokens_, [&](std::string_view token) {
+    switch (token[0]) {
+      case 'c':
+        p = PutNumber(PutFlag(p, 'c'), result->cas);
+        break;
+      case 't':
+        p = PutTtl(PutFlag(p, 't'), ttl);
+        break;
+      case 'T':
+        ttl = SecondsToLiveFor(meta_ttl_);
+        break;
+      case 'N':
+        if (outcome.created) ttl = SecondsToLiveFor(meta_vivify_ttl_);
+        break;
+      case 'O':
+      case 'k':
+        p = PutMetaEchoToken(p, token);
+        break;
+      default:
+        break;
+    }
+  });
   if (meta_value_) p = Put(Put(p, "\r\n"), std::string_view(digits, length));
   p = Put(p, "\r\n");
   out.Commit(static_cast<size_t>(p - start));

@@ -99,7 +99,13 @@ class TextSession final : public Session {
   void ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out);
   void MetaDelete(const protocol::TextRequest& request, OutputBuffer& out);
   void MetaArithmetic(const protocol::TextRequest& request, OutputBuffer& out);
-  void ReplyMetaArithmetic(const Result<uint64_t>& result, OutputBuffer& out);
+  struct MetaArithmeticOutcome {
+    Result<Cache::ArithmeticResult> result;
+    bool created;  // N made the item
+  };
+  void ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, OutputBuffer& out);
+  // Seconds to live a meta T or N token sets (memcached's exptime rules), -1 for never.
+  int64_t SecondsToLiveFor(int64_t exptime) const;
   // Appends " k<key>" (base64 and " b" for a binary key) and " O..." in the order the
   // request gave them, and with `with_cas` " c<cas>" where the request has 'c'.
   char* PutMetaEcho(char* p, bool with_cas, uint64_t cas) const;
@@ -141,6 +147,8 @@ class TextSession final : public Session {
   bool meta_value_ = false;   // v
   bool meta_quiet_ = false;   // q
   bool meta_increment_ = true;  // ma: M mode
+  int64_t meta_ttl_ = 0;        // ma: T
+  int64_t meta_vivify_ttl_ = 0; // ma: N
   bool meta_set_ = false;     // the data block being read belongs to an ms
 
   std::function<void()> wake_;

@@ -470,6 +470,41 @@ Result<uint64_t> TieredCache::Decrement(std::string_view key, uint64_t delta) {
       []() -> Result<uint64_t> { return Status::NonNumeric(); });
 }
 
+Status TieredCache::DeleteIfCas(std::string_view key, uint64_t expected_cas) {
+  if (expected_cas == 0) return Delete(key);
+  if (IsShutDown()) return Status::Shutdown();
+  // The item is brought into RAM so that the comparison and the delete happen under one
+  // stripe lock.
+  return WithItemInRam(
+      key, StatusCode::kNotFound, [&] { return ram_.Delete(key, expected_cas); },
+      [&]() -> Status {
+        // A large item stays outside RAM: compare with its newest version, then delete.
+        // (A store racing in between can still be deleted: the window is one lookup.)
+        const Outside outside = FindOutside(key);
+        if (!outside.item || !ram_.IsLive(outside.item.get())) return Status::NotFound();
+        if (outside.item.get()->cas != expected_cas) return Status::Exists();
+        return Delete(key);
+      });
+}
+
+Result<Cache::ArithmeticResult> TieredCache::Arithmetic(std::string_view key, bool increment,
+                                                        uint64_t delta, uint64_t expected_cas) {
+  if (IsShutDown()) return Status::Shutdown();
+  Result<ram::RamTier::DeltaResult> applied = WithItemInRam(
+      key, StatusCode::kNotFound,
+      [&] { return ram_.ApplyDeltaChecked(key, increment, delta, expected_cas); },
+      []() -> Result<ram::RamTier::DeltaResult> { return Status::NonNumeric(); });
+  if (!applied.ok()) return applied.status();
+  ArithmeticResult result;
+  result.value = applied->value;
+  result.cas = applied->cas;
+  const uint32_t now = clock_.Now();
+  if (applied->expires_at != ExpiryClock::kNever) {
+    result.ttl = applied->expires_at > now ? int64_t{applied->expires_at} - now : 0;
+  }
+  return result;
+}
+
 int64_t TieredCache::SecondsToLive(const ItemHandle& item) const {
   const uint32_t expires_at = item.expires_at();
   if (expires_at == ExpiryClock::kNever) return -1;

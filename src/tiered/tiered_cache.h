@@ -52,6 +52,9 @@ class TieredCache final : public Cache {
   Result<uint64_t> Decrement(std::string_view key, uint64_t delta) override;
   Status Touch(std::string_view key, int64_t exptime) override;
   int64_t SecondsToLive(const ItemHandle& item) const override;
+  Status DeleteIfCas(std::string_view key, uint64_t expected_cas) override;
+  Result<ArithmeticResult> Arithmetic(std::string_view key, bool increment, uint64_t delta,
+                                      uint64_t expected_cas) override;
   Status Flush(int64_t exptime) override;
   std::vector<std::string> Keys() override;
   uint64_t Size() override;

@@ -126,6 +126,31 @@ TEST_F(TieredL2Test, OperationsOnItemsOnlyInL2) {
   EXPECT_EQ(Value("a"), "v");
 }
 
+// md and ma with C on items living only in L2 (after a restart): the CAS survives and
+// guards the change; a guarded delete reaches L2.
+TEST_F(TieredL2Test, CasGuardedDeleteAndArithmeticOnItemsOnlyInL2) {
+  Open();
+  ASSERT_TRUE(cache_->Set("d", "v").ok());
+  ASSERT_TRUE(cache_->Set("n", "7").ok());
+  const uint64_t cas_d = cache_->Get("d")->cas();
+  const uint64_t cas_n = cache_->Get("n")->cas();
+  Open();
+  EXPECT_EQ(cache_->DeleteIfCas("d", cas_d + 1).code(), StatusCode::kExists);
+  EXPECT_EQ(cache_->Arithmetic("n", true, 1, cas_n + 1).code(), StatusCode::kExists);
+  Open();
+  EXPECT_EQ(Value("d"), "v");
+  EXPECT_EQ(Value("n"), "7");
+  EXPECT_TRUE(cache_->DeleteIfCas("d", cas_d).ok());
+  Result<Cache::ArithmeticResult> sum = cache_->Arithmetic("n", false, 2, cas_n);
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(sum->value, 5u);
+  EXPECT_EQ(sum->ttl, -1);
+  EXPECT_EQ(sum->cas, cache_->Get("n")->cas());
+  Open();
+  EXPECT_EQ(Value("d"), "<miss>");
+  EXPECT_EQ(Value("n"), "5");
+}
+
 TEST_F(TieredL2Test, DelayedFlushIsPersistent) {
   Open();
   ASSERT_TRUE(cache_->Set("old", "v").ok());

@@ -36,6 +36,10 @@ CASES = {
     "arithmetic_non_numeric": b"ms K 3\r\nabc\r\nma K\r\nma K v\r\n",
     "arithmetic_wraps": b"ms K 20\r\n18446744073709551615\r\nma K v\r\nma K MD D5 v\r\n",
     "base64_keys": b"ms Zm9v 3 b k\r\nbar\r\nmg Zm9v b v k\r\nmg foo v\r\nmg Zm9 b\r\nmd Zm9v b k\r\nmg foo v\r\n",
+    "arithmetic_ttl_and_cas": b"ms K 1\r\n5\r\nma K t v T100 t\r\nma K C1 v\r\nma K2 N100 J7 t v\r\n"
+    b"ma K2 t v\r\nma K3 t N50 J7 v\r\nma K4 N0 J1 T30 t v\r\n",
+    "delete_cas_mismatch": b"ms K 1\r\nx\r\nmd K C1 k O1\r\nmd K C1 q\r\nmd K q\r\nmd K\r\n",
+    "ignored_invalidate": b"ms K 1 I\r\nx\r\nmg K v\r\nma K I\r\n",
     "large_value": b"ms K 20000 T0\r\n" + b"x" * 20000 + b"\r\nmg K v s\r\n",
 }
 
@@ -84,7 +88,7 @@ def test_byte_by_byte_input(servers):
 
 
 @pytest.mark.parametrize("line", [b"mg K h", b"mg K l", b"mg K N30", b"mg K R30", b"md K I",
-                                  b"md K C1", b"ma K C1", b"ma K c", b"ma K t"])
+                                  b"ms K 1 C1 I\r\nx", b"ms K 1 C1 MA\r\nx"])
 def test_flags_not_supported_yet_are_refused(servers, line):
     """Flags this server does not implement yet are refused, never half done
     (docs/compatibility.md)."""
@@ -98,3 +102,19 @@ def test_quiet_gets_with_noop_barrier(servers):
     data = b"ms qa 1\r\na\r\nms qc 1\r\nc\r\nmg qa v q k\r\nmg qb v q k\r\nmg qc v q k\r\n"
     assert exchange(rat, data) == exchange(mc, data)
     assert exchange(rat, data).endswith(b"VA 1 kqc\r\nc\r\nMN\r\n")
+
+
+def test_cas_guarded_delete_and_arithmetic_on_fresh_servers():
+    """CAS uniques agree on freshly started servers, so matching CAS values are exercised
+    too: md and ma with C succeed on the current CAS and answer EX on another."""
+    data = (b"ms d 1\r\nx\r\nmg d c\r\nmd d C1 k\r\nmd d C2 k\r\nmg d c\r\n"
+            b"ms n 1\r\n5\r\nmg n c\r\nma n C3 c v\r\nma n C4 c v\r\nma n C5 c v\r\nmg n v c\r\n")
+    replies = []
+    for start in (start_memcached, start_rat):
+        server = start()
+        try:
+            replies.append(exchange(server, data))
+        finally:
+            server.stop()
+    assert replies[1] == replies[0]
+    assert b"HD kd" in replies[0] and b"EX" in replies[0]
