@@ -145,6 +145,37 @@ class Cache {
   virtual Result<ArithmeticResult> Arithmetic(std::string_view key, bool increment, uint64_t delta,
                                               uint64_t expected_cas) = 0;
 
+  // What a meta get (memcached's mg) asks besides the item.
+  struct MetaGetOptions {
+    bool bump = true;            // false (mg u): no LRU bump, not marked as fetched
+    bool touch = false;          // T: set the expiry to `exptime` (memcached convention)
+    int64_t exptime = 0;
+    bool vivify = false;         // N: on a miss, create an empty item expiring at
+    int64_t vivify_exptime = 0;  // `vivify_exptime`, and win its recache token
+    bool recache = false;        // R: win the token when the item expires before
+    int64_t recache_exptime = 0; // `recache_exptime` from now
+  };
+  // What it reports (memcached's mg return flags).
+  struct MetaGetResult {
+    ItemHandle item;
+    bool created = false;         // made by vivify
+    bool fetched_before = false;  // h
+    int64_t idle_seconds = 0;     // l: since the last access before this one
+    bool stale = false;           // X: invalidated (InvalidateItem)
+    bool token_sent = false;      // Z: another client already won the token
+    bool win = false;             // W: this client won it and should recache
+  };
+  // A get with memcached's meta semantics. Items above large_value_threshold, kept
+  // outside RAM, report no access history, staleness or tokens. Returns: NotFound
+  // (without vivify), OutOfMemory.
+  virtual Result<MetaGetResult> MetaGet(std::string_view key, const MetaGetOptions& options) = 0;
+  // memcached's md with I: the item stays readable but is marked stale (its next reader
+  // wins the recache token), gets a new CAS unique and, with `touch`, the expiry
+  // `exptime`; only while its CAS is `expected_cas` (0: any). An item kept outside RAM is
+  // deleted instead. Returns: NotFound, Exists.
+  virtual Status InvalidateItem(std::string_view key, uint64_t expected_cas, bool touch,
+                                int64_t exptime) = 0;
+
   // Sets the expiry of `key`. Returns: NotFound.
   virtual Status Touch(std::string_view key, int64_t exptime) = 0;
 

@@ -52,6 +52,8 @@ enum ItemState : uint8_t {
   kItemLinked = 1,      // in a hash table
   kItemFetched = 2,     // read at least once since stored
   kItemCompressed = 4,  // the value bytes are LZ4-compressed (see tiered/value_codec.h)
+  kItemStale = 8,       // marked stale by a meta delete with I (memcached ITEM_STALE)
+  kItemTokenSent = 16,  // a meta get was told it won the right to recache (ITEM_TOKEN_SENT)
 };
 
 inline bool HasState(const Item* item, ItemState bit) {

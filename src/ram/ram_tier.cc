@@ -429,6 +429,77 @@ Result<ItemHandle> RamTier::Fetch(std::string_view key, const uint32_t* new_expi
 
 Result<ItemHandle> RamTier::Get(std::string_view key) { return Fetch(key, nullptr); }
 
+Result<RamTier::MetaFetched> RamTier::MetaFetch(std::string_view key, const MetaFetchOptions& options) {
+  for (int attempt = 0;; ++attempt) {
+    Result<MetaFetched> found =
+        WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Result<MetaFetched> {
+          if (at.item == nullptr) {
+            if (!options.vivify) ++at.stripe.counters.get_misses;
+            return Status::NotFound();
+          }
+          ++at.stripe.counters.get_hits;
+          Item* item = at.item;
+          MetaFetched fetched;
+          fetched.fetched_before = HasState(item, kItemFetched);
+          fetched.last_access = item->last_access.load(std::memory_order_relaxed);
+          if (options.new_expiry != nullptr) {
+            item->expires_at.store(*options.new_expiry, std::memory_order_relaxed);
+            NoteExpiryChange(item);
+          }
+          const uint32_t expires_at = item->expires_at.load(std::memory_order_relaxed);
+          fetched.token_sent = HasState(item, kItemTokenSent);
+          fetched.stale = HasState(item, kItemStale);
+          fetched.win = !fetched.token_sent &&
+                        (fetched.stale || (options.recache && expires_at != ExpiryClock::kNever &&
+                                           expires_at < options.recache_before));
+          if (fetched.win) SetState(item, kItemTokenSent);
+          if (options.bump) {
+            item->last_access.store(at.now, std::memory_order_relaxed);
+            SetState(item, kItemFetched);
+            at.stripe.policy->OnAccess(item);
+          }
+          RetainItem(item);
+          fetched.item = ItemHandle(item);
+          return fetched;
+        });
+    if (found.ok() || !options.vivify || attempt == 3) return found;
+    // N on a miss: an empty item, already holding the win token, added unless someone
+    // else created the key meanwhile (then that item is looked at again).
+    Item* created = AllocateItem(key, 0, 0, options.vivify_expiry);
+    if (created == nullptr) return Status::OutOfMemory();
+    SetState(created, kItemTokenSent);
+    RetainItem(created);  // ours, for the reply; the table takes the other
+    Result<uint64_t> added = Commit(created, Expectation{StoreMode::kAdd, 0, nullptr});
+    if (added.ok()) {
+      MetaFetched fetched;
+      fetched.item = ItemHandle(created);
+      fetched.created = true;
+      fetched.win = true;
+      fetched.last_access = created->last_access.load(std::memory_order_relaxed);
+      return fetched;
+    }
+    ReleaseItem(created);
+    if (added.code() != StatusCode::kNotStored) return added.status();
+  }
+}
+
+Status RamTier::Invalidate(std::string_view key, uint64_t expected_cas, const uint32_t* new_expiry) {
+  return WithLiveItem(key, [&](const LiveLookup& at, DeferredRelease&) -> Status {
+    if (at.item == nullptr) return Status::NotFound();
+    if (expected_cas != 0 && at.item->cas != expected_cas) return Status::Exists();
+    if (new_expiry != nullptr) {
+      at.item->expires_at.store(*new_expiry, std::memory_order_relaxed);
+      NoteExpiryChange(at.item);
+    }
+    SetState(at.item, kItemStale);
+    ClearState(at.item, kItemTokenSent);
+    at.item->cas = NextCas();
+    at.item->persisted.store(0, std::memory_order_relaxed);
+    if (observer_ != nullptr) observer_->OnChanged(at.item);
+    return Status::Ok();
+  });
+}
+
 Result<ItemHandle> RamTier::Peek(std::string_view key) {
   return WithLiveItem(key, [](const LiveLookup& at, DeferredRelease&) -> Result<ItemHandle> {
     if (at.item == nullptr) return Status::NotFound();

@@ -139,6 +139,34 @@ class RamTier {
   // value's length, padded with spaces, as memcached does. Returns: NotFound,
   // NonNumeric, OutOfMemory.
   Result<uint64_t> ApplyDelta(std::string_view key, bool increment, uint64_t delta);
+  // What a meta get (mg) asks besides the item.
+  struct MetaFetchOptions {
+    bool bump = true;                  // false (u): no LRU bump, not marked fetched
+    const uint32_t* new_expiry = nullptr;  // T: set this expiry (clock time)
+    bool vivify = false;               // N: on a miss, create an empty item...
+    uint32_t vivify_expiry = 0;        // ...expiring then
+    bool recache = false;              // R: win when the item expires before...
+    uint32_t recache_before = 0;       // ...this clock time
+  };
+  // What it reports, as memcached's mg flags need it.
+  struct MetaFetched {
+    ItemHandle item;
+    bool created = false;          // made by vivify
+    bool fetched_before = false;   // h
+    uint32_t last_access = 0;      // l: clock time of the last access before this one
+    bool stale = false;            // X
+    bool token_sent = false;       // Z: a client was already told it won
+    bool win = false;              // W: this client should recache the item
+  };
+  // A get with memcached's meta semantics (see MetaFetchOptions/MetaFetched); the win
+  // token is handed out once per item until it is replaced or invalidated again.
+  // Returns: NotFound (no item and no vivify), OutOfMemory.
+  Result<MetaFetched> MetaFetch(std::string_view key, const MetaFetchOptions& options);
+  // memcached's md with I: marks the item stale, clears its win token, gives it a new
+  // CAS and, with `new_expiry`, a new expiry; only while its CAS is `expected_cas` (0:
+  // any). Returns: NotFound, Exists.
+  Status Invalidate(std::string_view key, uint64_t expected_cas, const uint32_t* new_expiry);
+
   // What ApplyDeltaChecked reports: the new number, the item's new CAS and its expiry.
   struct DeltaResult {
     uint64_t value = 0;

@@ -120,6 +120,60 @@ TEST_F(RamTierTest, CasGuardedDeleteAndDelta) {
   EXPECT_EQ(tier_->Delete("k", now_cas).code(), StatusCode::kNotFound);
 }
 
+TEST_F(RamTierTest, MetaFetchVivifiesOnceAndHandsOutOneToken) {
+  RamTier::MetaFetchOptions vivify;
+  vivify.vivify = true;
+  vivify.vivify_expiry = clock_.Now() + 30;
+  Result<RamTier::MetaFetched> first = tier_->MetaFetch("v", vivify);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->created);
+  EXPECT_TRUE(first->win);
+  EXPECT_EQ(first->item.value(), "");
+  EXPECT_EQ(first->item.expires_at(), clock_.Now() + 30);
+  Result<RamTier::MetaFetched> second = tier_->MetaFetch("v", vivify);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->created);
+  EXPECT_FALSE(second->win);
+  EXPECT_TRUE(second->token_sent) << "the first client holds the token";
+  EXPECT_EQ(tier_->MetaFetch("missing", {}).code(), StatusCode::kNotFound);
+}
+
+TEST_F(RamTierTest, MetaFetchRecacheWinsBeforeExpiry) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "r", "x", 0, clock_.Now() + 10).ok());
+  RamTier::MetaFetchOptions recache;
+  recache.recache = true;
+  recache.recache_before = clock_.Now() + 5;
+  EXPECT_FALSE(tier_->MetaFetch("r", recache)->win) << "expires after the recache time";
+  recache.recache_before = clock_.Now() + 30;
+  EXPECT_TRUE(tier_->MetaFetch("r", recache)->win);
+  EXPECT_FALSE(tier_->MetaFetch("r", recache)->win) << "one token per item";
+}
+
+TEST_F(RamTierTest, InvalidateMarksStaleAndReopensTheToken) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "s", "old").ok());
+  const uint64_t cas = tier_->Get("s")->cas();
+  EXPECT_EQ(tier_->Invalidate("s", cas + 1, nullptr).code(), StatusCode::kExists);
+  ASSERT_TRUE(tier_->Invalidate("s", cas, nullptr).ok());
+  Result<RamTier::MetaFetched> reader = tier_->MetaFetch("s", {});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_TRUE(reader->stale);
+  EXPECT_TRUE(reader->win) << "the first reader of a stale item recaches it";
+  EXPECT_GT(reader->item.cas(), cas);
+  EXPECT_EQ(reader->item.value(), "old");
+  EXPECT_FALSE(tier_->MetaFetch("s", {})->win);
+  ASSERT_TRUE(Put(StoreMode::kSet, "s", "new").ok());
+  EXPECT_FALSE(tier_->MetaFetch("s", {})->stale) << "a new value is not stale";
+}
+
+TEST_F(RamTierTest, MetaFetchReportsAccessBeforeThisOneAndMayNotBump) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "h", "x").ok());
+  RamTier::MetaFetchOptions peek;
+  peek.bump = false;
+  EXPECT_FALSE(tier_->MetaFetch("h", peek)->fetched_before);
+  EXPECT_FALSE(tier_->MetaFetch("h", {})->fetched_before) << "the peek did not count";
+  EXPECT_TRUE(tier_->MetaFetch("h", {})->fetched_before);
+}
+
 TEST_F(RamTierTest, ShrinkingDecrementPadsInPlaceLikeMemcached) {
   ASSERT_TRUE(Put(StoreMode::kSet, "n", "100").ok());
   const uint64_t cas_before = tier_->Get("n")->cas();

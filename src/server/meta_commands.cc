@@ -1,9 +1,8 @@
 // TextSession's meta commands (mg, ms, md, ma; mn is answered by the parser), replying
 // byte for byte as memcached 1.6.18 does. Flags are checked by protocol/meta_parser.cc.
 //
-// Not supported yet (answered "CLIENT_ERROR invalid flag", see docs/compatibility.md):
-// mg h, l, N, R (hit-before, last access, vivify/recache with win tokens), md I, and ms C
-// together with I or the append and prepend modes; me answers ERROR.
+// Not supported yet (answered "CLIENT_ERROR invalid flag", see docs/compatibility.md): ms C
+// together with I or the append and prepend modes.
 
 #include <cstring>
 #include <ctime>
@@ -12,6 +11,7 @@
 #include "common/expiry_clock.h"
 #include "protocol/base64.h"
 #include "protocol/text_parser.h"
+#include "ram/item.h"
 #include "protocol/text_replies.h"
 #include "server/text_session.h"
 
@@ -49,20 +49,11 @@ char* PutTtl(char* p, int64_t ttl) {
   return PutNumber(p, static_cast<uint64_t>(ttl));
 }
 
-// The flags this server does not implement yet, per command.
+// ms with C and I (store a stale value under an older CAS) or C with append/prepend:
+// not implemented yet.
 bool UsesUnsupported(const TextRequest& request) {
   const MetaFlags& flags = request.meta;
-  switch (request.command) {
-    case protocol::TextCommand::kMetaGet:
-      return flags.with_hit || flags.with_last_access || flags.vivify || flags.recache;
-    case protocol::TextCommand::kMetaSet:
-      // I only matters to a cas (memcached ignores it otherwise).
-      return flags.has_cas && (flags.invalidate || flags.mode == 'A' || flags.mode == 'P');
-    case protocol::TextCommand::kMetaDelete:
-      return flags.invalidate;
-    default:
-      return false;
-  }
+  return flags.has_cas && (flags.invalidate || flags.mode == 'A' || flags.mode == 'P');
 }
 
 template <typename Fn>
@@ -117,23 +108,30 @@ char* TextSession::PutMetaEcho(char* p, bool with_cas, uint64_t cas) const {
 }
 
 void TextSession::MetaGet(const TextRequest& request, OutputBuffer& out) {
-  if (UsesUnsupported(request)) {
-    out.Append(kUnsupportedFlag);
-    return;
-  }
   PrepareMeta(request);
-  const bool touch = request.meta.has_ttl;
-  const int64_t ttl = request.meta.ttl;
+  const MetaFlags& flags = request.meta;
+  Cache::MetaGetOptions options;
+  options.bump = !flags.no_update;
+  options.touch = flags.has_ttl;
+  options.exptime = flags.ttl;
+  options.vivify = flags.vivify;
+  // A created item takes the last of N and T on the line, as memcached applies them.
+  options.vivify_exptime = flags.vivify_ttl;
+  for (size_t i = 0; i < flags.count; ++i) {
+    if (flags.token[i][0] == 'T') options.vivify_exptime = flags.ttl;
+    if (flags.token[i][0] == 'N') options.vivify_exptime = flags.vivify_ttl;
+  }
+  options.recache = flags.recache;
+  options.recache_exptime = flags.recache_ttl;
   RunOnKey(
-      meta_key_,
-      [touch, ttl](Cache& cache, std::string_view key) {
-        return touch ? cache.GetAndTouch(key, ttl) : cache.Get(key);
+      meta_key_, [options](Cache& cache, std::string_view key) { return cache.MetaGet(key, options); },
+      [this, touch = flags.has_ttl](Result<Cache::MetaGetResult> found, OutputBuffer& o) {
+        ReplyMetaGet(std::move(found), touch, o);
       },
-      [this, touch](Result<ItemHandle> item, OutputBuffer& o) { ReplyMetaGet(std::move(item), touch, o); },
       out);
 }
 
-void TextSession::ReplyMetaGet(Result<ItemHandle> found, bool touch, OutputBuffer& out) {
+void TextSession::ReplyMetaGet(Result<Cache::MetaGetResult> found, bool touch, OutputBuffer& out) {
   if (touch) {
     stats_->cmd_touch.Add();
     (found.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
@@ -149,7 +147,8 @@ void TextSession::ReplyMetaGet(Result<ItemHandle> found, bool touch, OutputBuffe
     out.Commit(static_cast<size_t>(p - start));
     return;
   }
-  ItemHandle& item = found.value();
+  Cache::MetaGetResult& meta = found.value();
+  ItemHandle& item = meta.item;
   const std::string_view value = item.value();
   const bool inline_value = meta_value_ && value.size() <= kInlineValueLimit;
   char* const start = out.Reserve(kMaxMetaLine + (inline_value ? value.size() + 2 : 0));
@@ -173,6 +172,12 @@ void TextSession::ReplyMetaGet(Result<ItemHandle> found, bool touch, OutputBuffe
       case 'f':
         p = PutNumber(PutFlag(p, 'f'), item.flags());
         break;
+      case 'l':
+        p = PutNumber(PutFlag(p, 'l'), static_cast<uint64_t>(meta.idle_seconds));
+        break;
+      case 'h':
+        p = Put(PutFlag(p, 'h'), meta.fetched_before ? "1" : "0");
+        break;
       case 'O':
       case 'k':
         p = PutMetaEchoToken(p, token);
@@ -181,6 +186,10 @@ void TextSession::ReplyMetaGet(Result<ItemHandle> found, bool touch, OutputBuffe
         break;
     }
   });
+  // As memcached: Z when a token went out before, X when stale, W when this one won.
+  if (meta.token_sent) p = PutFlag(p, 'Z');
+  if (meta.stale) p = PutFlag(p, 'X');
+  if (meta.win) p = PutFlag(p, 'W');
   p = Put(p, "\r\n");
   if (!meta_value_) {
     out.Commit(static_cast<size_t>(p - start));
@@ -265,17 +274,26 @@ void TextSession::ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out
 }
 
 void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
-  if (UsesUnsupported(request)) {
-    out.Append(kUnsupportedFlag);
-    return;
-  }
   PrepareMeta(request);
-  const uint64_t expected_cas = request.meta.has_cas ? request.meta.compare_cas : 0;
+  const MetaFlags& flags = request.meta;
+  const uint64_t expected_cas = flags.has_cas ? flags.compare_cas : 0;
+  const bool invalidate = flags.invalidate;
+  const bool touch = flags.has_ttl;
+  const int64_t ttl = flags.ttl;
   RunOnKey(
       meta_key_,
-      [expected_cas](Cache& cache, std::string_view key) { return cache.DeleteIfCas(key, expected_cas); },
-      [this](const Status& deleted, OutputBuffer& o) {
-        (deleted.ok() ? stats_->delete_hits : stats_->delete_misses).Add();
+      [=](Cache& cache, std::string_view key) {
+        return invalidate ? cache.InvalidateItem(key, expected_cas, touch, ttl)
+                          : cache.DeleteIfCas(key, expected_cas);
+      },
+      [this, invalidate](const Status& deleted, OutputBuffer& o) {
+        // memcached counts a miss or a CAS mismatch as a delete miss, an invalidation as
+        // neither.
+        if (!deleted.ok()) {
+          stats_->delete_misses.Add();
+        } else if (!invalidate) {
+          stats_->delete_hits.Add();
+        }
         if (deleted.ok() && meta_quiet_) return;
         const std::string_view code = deleted.ok()                           ? "HD"
                                       : deleted.code() == StatusCode::kExists ? "EX"
@@ -289,10 +307,6 @@ void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
 }
 
 void TextSession::MetaArithmetic(const TextRequest& request, OutputBuffer& out) {
-  if (UsesUnsupported(request)) {
-    out.Append(kUnsupportedFlag);
-    return;
-  }
   PrepareMeta(request);
   const MetaFlags& flags = request.meta;
   meta_increment_ = !(flags.mode == 'D' || flags.mode == '-');
@@ -418,6 +432,67 @@ void TextSession::ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, Outp
   if (meta_value_) p = Put(Put(p, "\r\n"), std::string_view(digits, length));
   p = Put(p, "\r\n");
   out.Commit(static_cast<size_t>(p - start));
+}
+
+namespace {
+
+// The slab class memcached 1.6 (default -n 48, -f 1.25, 1 MiB pages) would keep an item
+// of `total` bytes in: classes grow from 96 bytes by 1.25, 8-byte aligned, up to 512 KiB;
+// larger items are chunked from the last class.
+unsigned MemcachedSlabClass(size_t total) {
+  constexpr double kFactor = 1.25;
+  constexpr size_t kChunkMax = 512 * 1024;
+  double size = 96;
+  unsigned id = 1;
+  for (;; ++id) {
+    if (size >= kChunkMax / kFactor) break;
+    auto aligned = static_cast<size_t>(size);
+    if (aligned % 8 != 0) aligned += 8 - aligned % 8;
+    if (total <= aligned) return id;
+    size = static_cast<double>(aligned) * kFactor;
+  }
+  return id;  // the last class holds kChunkMax-byte chunks
+}
+
+}  // namespace
+
+void TextSession::MetaDebug(const TextRequest& request, OutputBuffer& out) {
+  PrepareMeta(request);
+  Cache::MetaGetOptions peek;
+  peek.bump = false;
+  RunOnKey(
+      meta_key_, [peek](Cache& cache, std::string_view key) { return cache.MetaGet(key, peek); },
+      [this](Result<Cache::MetaGetResult> found, OutputBuffer& o) {
+        if (!found.ok()) {
+          o.Append("EN\r\n");
+          return;
+        }
+        const ItemHandle& item = found->item;
+        const int64_t ttl = cache_.SecondsToLive(item);
+        char* const start = o.Reserve(kMaxMetaLine + 160);
+        char* p = Put(start, "ME ");
+        if (meta_key_binary_) {
+          p += protocol::Base64Encode(meta_key_, p);
+        } else {
+          p = Put(p, meta_key_);
+        }
+        // memcached prints its expiry minus now: the remaining seconds, negated.
+        p = Put(p, " exp=");
+        if (ttl <= 0) {
+          p = Put(p, ttl < 0 ? "-1" : "0");
+        } else {
+          p = PutNumber(Put(p, "-"), static_cast<uint64_t>(ttl));
+        }
+        p = PutNumber(Put(p, " la="), static_cast<uint64_t>(found->idle_seconds));
+        p = PutNumber(Put(p, " cas="), item.cas());
+        p = Put(p, found->fetched_before ? " fetch=yes" : " fetch=no");
+        const size_t total = ram::MemcachedItemSize(meta_key_.size(), item.value().size(), item.flags());
+        p = PutNumber(Put(p, " cls="), MemcachedSlabClass(total));
+        p = PutNumber(Put(p, " size="), total);
+        p = Put(p, "\r\n");
+        o.Commit(static_cast<size_t>(p - start));
+      },
+      out);
 }
 
 }  // namespace ratmemcache::server

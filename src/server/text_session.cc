@@ -212,8 +212,8 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
       return;
     case TextCommand::kMetaNoop:  // answered by the parser
       return;
-    case TextCommand::kMetaDebug:  // not supported yet (docs/compatibility.md)
-      out.Append(reply::kError);
+    case TextCommand::kMetaDebug:
+      MetaDebug(request, out);
       return;
   }
 }

@@ -94,7 +94,7 @@ class TextSession final : public Session {
   // after the input buffer moved on.
   void PrepareMeta(const protocol::TextRequest& request);
   void MetaGet(const protocol::TextRequest& request, OutputBuffer& out);
-  void ReplyMetaGet(Result<ItemHandle> item, bool touch, OutputBuffer& out);
+  void ReplyMetaGet(Result<Cache::MetaGetResult> found, bool touch, OutputBuffer& out);
   void BeginMetaSet(const protocol::TextRequest& request, OutputBuffer& out);
   void ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out);
   void MetaDelete(const protocol::TextRequest& request, OutputBuffer& out);
@@ -104,6 +104,7 @@ class TextSession final : public Session {
     bool created;  // N made the item
   };
   void ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, OutputBuffer& out);
+  void MetaDebug(const protocol::TextRequest& request, OutputBuffer& out);
   // Seconds to live a meta T or N token sets (memcached's exptime rules), -1 for never.
   int64_t SecondsToLiveFor(int64_t exptime) const;
   // Appends " k<key>" (base64 and " b" for a binary key) and " O..." in the order the

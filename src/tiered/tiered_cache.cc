@@ -487,6 +487,53 @@ Status TieredCache::DeleteIfCas(std::string_view key, uint64_t expected_cas) {
       });
 }
 
+Result<Cache::MetaGetResult> TieredCache::MetaGet(std::string_view key,
+                                                  const MetaGetOptions& options) {
+  if (IsShutDown()) return Status::Shutdown();
+  ram::RamTier::MetaFetchOptions fetch;
+  fetch.bump = options.bump;
+  const uint32_t new_expiry = ExpiresAt(options.exptime);
+  if (options.touch) fetch.new_expiry = &new_expiry;
+  fetch.vivify = options.vivify;
+  fetch.vivify_expiry = ExpiresAt(options.vivify_exptime);
+  fetch.recache = options.recache;
+  fetch.recache_before = ExpiresAt(options.recache_exptime);
+  Result<ram::RamTier::MetaFetched> fetched = WithItemInRam(
+      key, StatusCode::kNotFound, [&] { return ram_.MetaFetch(key, fetch); },
+      [&]() -> Result<ram::RamTier::MetaFetched> {
+        // Kept outside RAM: no header to keep history or tokens in.
+        Result<ItemHandle> item = options.touch ? TouchOutside(key, new_expiry) : Get(key);
+        if (!item.ok()) return item.status();
+        ram::RamTier::MetaFetched plain;
+        plain.item = std::move(item).value();
+        plain.last_access = clock_.Now();
+        return plain;
+      });
+  if (!fetched.ok()) return fetched.status();
+  MetaGetResult result;
+  Result<ItemHandle> readable = Readable(std::move(fetched->item));
+  if (!readable.ok()) return readable.status();
+  result.item = std::move(readable).value();
+  result.created = fetched->created;
+  result.fetched_before = fetched->fetched_before;
+  const uint32_t now = clock_.Now();
+  result.idle_seconds = now > fetched->last_access ? now - fetched->last_access : 0;
+  result.stale = fetched->stale;
+  result.token_sent = fetched->token_sent;
+  result.win = fetched->win;
+  return result;
+}
+
+Status TieredCache::InvalidateItem(std::string_view key, uint64_t expected_cas, bool touch,
+                                   int64_t exptime) {
+  if (IsShutDown()) return Status::Shutdown();
+  const uint32_t new_expiry = ExpiresAt(exptime);
+  return WithItemInRam(
+      key, StatusCode::kNotFound,
+      [&] { return ram_.Invalidate(key, expected_cas, touch ? &new_expiry : nullptr); },
+      [&] { return DeleteIfCas(key, expected_cas); });
+}
+
 Result<Cache::ArithmeticResult> TieredCache::Arithmetic(std::string_view key, bool increment,
                                                         uint64_t delta, uint64_t expected_cas) {
   if (IsShutDown()) return Status::Shutdown();

@@ -53,6 +53,9 @@ class TieredCache final : public Cache {
   Status Touch(std::string_view key, int64_t exptime) override;
   int64_t SecondsToLive(const ItemHandle& item) const override;
   Status DeleteIfCas(std::string_view key, uint64_t expected_cas) override;
+  Result<MetaGetResult> MetaGet(std::string_view key, const MetaGetOptions& options) override;
+  Status InvalidateItem(std::string_view key, uint64_t expected_cas, bool touch,
+                        int64_t exptime) override;
   Result<ArithmeticResult> Arithmetic(std::string_view key, bool increment, uint64_t delta,
                                       uint64_t expected_cas) override;
   Status Flush(int64_t exptime) override;
