@@ -103,7 +103,9 @@ class Cache {
   virtual bool Contains(std::string_view key) = 0;
 
   // Stores `value` under `key` according to `mode` and returns the new CAS unique.
-  // `expected_cas` is used by kCas only. kAppend and kPrepend ignore `options`.
+  // `expected_cas` is used by kCas, and by kAppend/kPrepend when non-zero (the existing
+  // item's CAS must match, or Exists; memcached's meta ms with C and mode A or P).
+  // kAppend and kPrepend ignore `options`.
   // Returns: NotStored, Exists (kCas mismatch), NotFound (kCas on a missing key),
   // TooLarge, OutOfMemory, InvalidArgument (bad key), Shutdown.
   virtual Result<uint64_t> Store(StoreMode mode, std::string_view key, std::string_view value,

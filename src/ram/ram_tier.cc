@@ -288,7 +288,7 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
 Result<uint64_t> RamTier::Store(StoreMode mode, WritableItem writable, uint64_t expected_cas) {
   Item* item = writable.Release();
   if (mode == StoreMode::kAppend || mode == StoreMode::kPrepend) {
-    return StoreCombined(mode, item);
+    return StoreCombined(mode, item, expected_cas);
   }
   return Commit(item, Expectation{mode, expected_cas, nullptr});
 }
@@ -308,7 +308,7 @@ Result<uint64_t> RamTier::StoreDecided(WritableItem writable,
   return Commit(item, expect);
 }
 
-Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data) {
+Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data, uint64_t expected_cas) {
   const uint64_t hash = HashKey(data->key());
   Stripe& stripe = StripeFor(hash);
   for (;;) {
@@ -324,6 +324,11 @@ Result<uint64_t> RamTier::StoreCombined(StoreMode mode, Item* data) {
     if (old == nullptr) {
       ReleaseItem(data);
       return Status::NotStored();
+    }
+    if (expected_cas != 0 && old->cas != expected_cas) {
+      ReleaseItem(old);
+      ReleaseItem(data);
+      return Status::Exists();
     }
     const size_t total = size_t{old->value_len} + data->value_len;
     if (MemcachedItemSize(data->key_len, total, old->flags) > max_item_size_) {

@@ -80,8 +80,9 @@ class RamTier {
   Result<WritableItem> Allocate(std::string_view key, size_t value_len, uint32_t flags,
                                 uint32_t expires_at);
   // Publishes `item` according to `mode` (see StoreMode); for kAppend/kPrepend the item's
-  // value is the data to add. Returns the new CAS unique, or: NotStored, NotFound (kCas on
-  // a missing key), Exists (kCas mismatch), OutOfMemory.
+  // value is the data to add, and a non-zero `expected_cas` must match the item's.
+  // Returns the new CAS unique, or: NotStored, NotFound (kCas on a missing key), Exists
+  // (CAS mismatch), OutOfMemory.
   Result<uint64_t> Store(StoreMode mode, WritableItem item, uint64_t expected_cas);
 
   // Where StoreDecided() puts an item.
@@ -254,7 +255,8 @@ class RamTier {
   // Evicts one item from the next non-empty stripe. False when all are empty.
   bool EvictOne();
   Result<uint64_t> Commit(Item* item, const Expectation& expect);
-  Result<uint64_t> StoreCombined(StoreMode mode, Item* data);
+  // append/prepend; with `expected_cas` non-zero only onto an item with that CAS.
+  Result<uint64_t> StoreCombined(StoreMode mode, Item* data, uint64_t expected_cas);
   uint64_t NextCas() { return next_cas_.fetch_add(1, std::memory_order_relaxed) + 1; }
 
   const ExpiryClock* clock_;

@@ -2,7 +2,7 @@
 // byte for byte as memcached 1.6.18 does. Flags are checked by protocol/meta_parser.cc.
 //
 // Not supported yet (answered "CLIENT_ERROR invalid flag", see docs/compatibility.md): ms C
-// together with I or the append and prepend modes.
+// together with I.
 
 #include <cstring>
 #include <ctime>
@@ -49,11 +49,9 @@ char* PutTtl(char* p, int64_t ttl) {
   return PutNumber(p, static_cast<uint64_t>(ttl));
 }
 
-// ms with C and I (store a stale value under an older CAS) or C with append/prepend:
-// not implemented yet.
+// ms with C and I (store a value under an older CAS, marked stale): not implemented yet.
 bool UsesUnsupported(const TextRequest& request) {
-  const MetaFlags& flags = request.meta;
-  return flags.has_cas && (flags.invalidate || flags.mode == 'A' || flags.mode == 'P');
+  return request.meta.has_cas && request.meta.invalidate;
 }
 
 template <typename Fn>
@@ -228,11 +226,12 @@ void TextSession::BeginMetaSet(const TextRequest& request, OutputBuffer& out) {
     case 'R': store.command = protocol::TextCommand::kReplace; break;
     default: store.command = protocol::TextCommand::kSet; break;
   }
-  // As memcached: a CAS upgrades set and replace to cas; add ignores it.
+  // As memcached: a CAS upgrades set and replace to cas, guards append and prepend, and
+  // add ignores it.
   if (flags.has_cas && (flags.mode == 0 || flags.mode == 'S' || flags.mode == 'R')) {
     store.command = protocol::TextCommand::kCas;
-    store.cas = flags.compare_cas;
   }
+  if (flags.has_cas && flags.mode != 'E') store.cas = flags.compare_cas;
   noreply_ = false;  // errors of ms are never quiet; HD is (ReplyMetaSet)
   BeginStore(store, out);
   meta_set_ = state_ == State::kValue;

@@ -257,6 +257,10 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
         result = Status::NotStored();
         break;
       }
+      if (expected_cas != 0 && current_cas != expected_cas) {  // meta ms C with MA/MP
+        result = Status::Exists();
+        break;
+      }
       std::string scratch;
       Result<std::string_view> current_value = ValueCodec::Original(current, &scratch);
       if (!current_value.ok()) {
