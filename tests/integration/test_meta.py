@@ -9,7 +9,10 @@ import pytest
 
 from conftest import read_until_idle, start_memcached, start_rat
 
-SENTINEL = b"mn\r\n"
+# Ends every exchange; not "mn", which the cases use themselves (and memcached flushes
+# its replies at every mn, so a reader waiting for "MN" could stop early).
+SENTINEL = b"version\r\n"
+SENTINEL_REPLY = b"VERSION 1.6.18\r\n"
 LONG_OPAQUE = b"O" + b"1" * 32
 
 CASES = {
@@ -69,7 +72,7 @@ def servers():
 def exchange(server, data):
     with server.connect() as s:
         s.sendall(data + SENTINEL)
-        reply, _ = read_until_idle(s, idle=0.5, timeout=10, until=b"MN\r\n")
+        reply, _ = read_until_idle(s, idle=0.5, timeout=10, until=SENTINEL_REPLY)
     return reply
 
 
@@ -92,7 +95,7 @@ def test_byte_by_byte_input(servers):
             s.sendall(data[i:i + 1])
             time.sleep(0.0005)
         s.sendall(SENTINEL)
-        reply, _ = read_until_idle(s, idle=0.5, timeout=20, until=b"MN\r\n")
+        reply, _ = read_until_idle(s, idle=0.5, timeout=20, until=SENTINEL_REPLY)
     assert reply == expected
 
 
@@ -101,7 +104,7 @@ def test_flags_not_supported_yet_are_refused(servers, line):
     """Flags this server does not implement yet are refused, never half done
     (docs/compatibility.md)."""
     _, rat = servers
-    assert exchange(rat, line + b"\r\n") == b"CLIENT_ERROR invalid flag\r\nMN\r\n"
+    assert exchange(rat, line + b"\r\n") == b"CLIENT_ERROR invalid flag\r\n" + SENTINEL_REPLY
 
 
 def test_quiet_gets_with_noop_barrier(servers):
@@ -109,7 +112,7 @@ def test_quiet_gets_with_noop_barrier(servers):
     mc, rat = servers
     data = b"ms qa 1\r\na\r\nms qc 1\r\nc\r\nmg qa v q k\r\nmg qb v q k\r\nmg qc v q k\r\n"
     assert exchange(rat, data) == exchange(mc, data)
-    assert exchange(rat, data).endswith(b"VA 1 kqc\r\nc\r\nMN\r\n")
+    assert exchange(rat, data + b"mn\r\n").endswith(b"VA 1 kqc\r\nc\r\nMN\r\n" + SENTINEL_REPLY)
 
 
 def test_cas_guarded_delete_and_arithmetic_on_fresh_servers():
