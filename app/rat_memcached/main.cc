@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
   settings.l2_read_mode = config.l2_read_mode;
   settings.verbosity = config.verbosity;
   settings.enable_shutdown = config.enable_shutdown;
+  settings.flush_enabled = config.flush_enabled;
+  settings.dump_enabled = config.dump_enabled;
   settings.tcp_backlog = static_cast<uint32_t>(config.backlog);
   rmc::server::ServerContext context(cache.get(), settings);
   rmc::server::ServerSessionFactory factory(&context);

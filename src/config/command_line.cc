@@ -63,6 +63,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   std::vector<std::string> listen;
   int verbose = 0;
   bool version = false, enable_shutdown = false, daemonize = false;
+  bool disable_flush_all = false, disable_dumping = false;
   std::string pid_file, user, data_dir, l2_size;
   bool no_l2 = false;
   app.add_option("-p,--port", port, "TCP port to listen on (default: 11211)");
@@ -78,6 +79,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("-b,--listen-backlog", backlog, "listen backlog (default: 1024)");
   app.add_flag("-v,--verbose", verbose, "verbose; -vv very verbose (commands), -vvv more");
   app.add_flag("-A,--enable-shutdown", enable_shutdown, "enable the ascii \"shutdown\" command");
+  app.add_flag("-F,--disable-flush-all", disable_flush_all, "refuse the flush_all command");
+  app.add_flag("-X,--disable-dumping", disable_dumping, "refuse stats cachedump");
   app.add_flag("-d,--daemon", daemonize, "run as a daemon");
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");
@@ -131,6 +134,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   if (no_l2) cache.l2.enable_l2_cache = false;
   if (verbose > 0) config.verbosity = static_cast<uint32_t>(verbose);
   if (enable_shutdown) config.enable_shutdown = true;
+  if (disable_flush_all) config.flush_enabled = false;
+  if (disable_dumping) config.dump_enabled = false;
   if (daemonize) config.daemonize = true;
   if (!pid_file.empty()) config.pid_file = pid_file;
   if (!user.empty()) config.user = user;

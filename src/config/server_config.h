@@ -32,6 +32,8 @@ struct ServerConfig {
   uint32_t max_connections = 1024;        // -c
   uint32_t verbosity = 0;                 // -v count
   bool enable_shutdown = false;           // -A
+  bool flush_enabled = true;              // false: -F (flush_all refused)
+  bool dump_enabled = true;               // false: -X (stats cachedump refused)
   bool daemonize = false;                 // -d
   std::string pid_file;                   // -P
   std::string user;                       // -u

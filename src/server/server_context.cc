@@ -35,6 +35,7 @@ CommandStats ServerContext::Stats() {
 }
 
 void ServerContext::ResetStats() {
+  prefix_stats_.Clear();  // as memcached's stats_reset()
   CommandStats total;
   for (const auto& stats : thread_stats_) total.Add(*stats);
   CacheStats cache = cache_->Stats();

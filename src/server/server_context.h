@@ -17,6 +17,7 @@
 #include "common/network_stats.h"
 #include "common/task_pool.h"
 #include "ratmemcache/cache.h"
+#include "server/prefix_stats.h"
 #include "server/server_stats.h"
 
 namespace ratmemcache::server {
@@ -29,6 +30,8 @@ struct ServerSettings {
   uint32_t threads = 4;
   uint32_t verbosity = 0;
   bool enable_shutdown = false;  // -A
+  bool flush_enabled = true;     // false: -F, flush_all is refused
+  bool dump_enabled = true;      // false: -X, stats cachedump is refused
   uint32_t tcp_backlog = 1024;
   // Threads that finish gets needing L2 off the event loop; 0 = as many as worker threads.
   uint32_t l2_read_threads = 0;
@@ -51,6 +54,8 @@ class ServerContext {
 
   // The counters of worker `index`. REQUIRES: index < settings().threads.
   ThreadStats& thread_stats(unsigned index) { return *thread_stats_[index]; }
+  // "stats detail": per-prefix counters, shared by every connection.
+  PrefixStats& prefix_stats() { return prefix_stats_; }
   // Counters summed over threads since the last ResetStats().
   CommandStats Stats();
   // "stats reset": later Stats() and CacheStatsSinceReset() count from now.
@@ -113,6 +118,7 @@ class ServerContext {
   CacheStats cache_baseline_;    // guarded by baseline_mu_
   std::atomic<uint32_t> verbosity_;
   std::chrono::steady_clock::time_point started_;
+  PrefixStats prefix_stats_;
   std::function<NetworkStats()> network_stats_;
   std::function<void(ShutdownMode)> shutdown_;
   std::unique_ptr<TaskPool> blocking_reads_;

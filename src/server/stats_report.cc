@@ -148,7 +148,8 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
   w.Line("auth_enabled_ascii", "no");
   w.Number("item_size_max", options.max_item_size);
   w.Line("maxconns_fast", "yes");
-  w.Line("flush_enabled", "yes");
+  w.Line("flush_enabled", s.flush_enabled ? "yes" : "no");
+  w.Line("dump_enabled", s.dump_enabled ? "yes" : "no");
   w.Line("hash_algorithm", "xxh3");
   w.Number("idle_timeout", 0);
   w.Line("eviction_strategy", EvictionStrategyName(options.l1.eviction_strategy));

@@ -147,9 +147,11 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
     case TextCommand::kAppend:
     case TextCommand::kPrepend:
     case TextCommand::kCas:
+      context_->prefix_stats().RecordSet(request.key);
       BeginStore(request, out);
       return;
     case TextCommand::kDelete:
+      context_->prefix_stats().RecordDelete(request.key);
       RunOnKey(
           request.key, [](Cache& cache, std::string_view key) { return cache.Delete(key); },
           [this](const Status& deleted, OutputBuffer& o) { ReplyDelete(deleted, o); }, out);
@@ -168,6 +170,10 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
       return;
     case TextCommand::kFlushAll:
       stats_->cmd_flush.Add();
+      if (!context_->settings().flush_enabled) {  // -F; counted all the same, as memcached
+        Reply(out, reply::kFlushNotAllowed);
+        return;
+      }
       if (request.invalid_argument) {
         Reply(out, reply::kInvalidExptime);
         return;
@@ -224,6 +230,7 @@ bool TextSession::MayNeedDisk(std::string_view key) {
 
 void TextSession::ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas,
                                bool touch, OutputBuffer& out) {
+  context_->prefix_stats().RecordGet(key, item.ok());
   if (touch) {
     stats_->cmd_touch.Add();
     (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
@@ -493,6 +500,28 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
   std::string_view sub;
   if (!words.Next(&sub)) {
     WriteGeneralStats(*context_, out);
+    return;
+  }
+  if (sub == "detail") {
+    std::string_view mode;
+    words.Next(&mode);
+    if (mode == "on" || mode == "off") {
+      context_->prefix_stats().set_enabled(mode == "on");
+      out.Append(reply::kOk);
+    } else if (mode == "dump") {
+      context_->prefix_stats().Dump(out);
+    } else {
+      out.Append(reply::kDetailUsage);
+    }
+    return;
+  }
+  if (sub == "sizes") {
+    // memcached without -o track_sizes (its default) says the same.
+    out.Append(reply::kSizesDisabled);
+    return;
+  }
+  if (sub == "cachedump" && !context_->settings().dump_enabled) {
+    out.Append(reply::kCachedumpNotAllowed);
     return;
   }
   if (sub == "reset") {

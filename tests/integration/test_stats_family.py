@@ -1,0 +1,77 @@
+"""The stats family and admin flags, differentially against the real memcached 1.6.18:
+stats detail (per-prefix counters, dumped in memcached's order), stats sizes, -F (no
+flush_all) and -X (no stats cachedump)."""
+
+import pytest
+
+from conftest import read_until_idle, start_memcached, start_rat
+
+SENTINEL = b"version\r\n"
+SENTINEL_REPLY = b"VERSION 1.6.18\r\n"
+
+
+def exchange(server, data):
+    with server.connect() as s:
+        s.sendall(data + SENTINEL)
+        reply, _ = read_until_idle(s, idle=0.5, timeout=10, until=SENTINEL_REPLY)
+    return reply
+
+
+def both(data, *flags):
+    replies = []
+    for start in (start_memcached, start_rat):
+        server = start(*flags)
+        try:
+            replies.append(exchange(server, data))
+        finally:
+            server.stop()
+    return replies
+
+
+DETAIL = (b"stats detail\r\nstats detail x\r\nstats detail dump\r\nstats detail on\r\n"
+          b"set a:b 0 0 1\r\n1\r\nget a:b\r\nget a:c x:y nodelim\r\ngets user:1 user:2 session:9\r\n"
+          b"gat 0 a:b\r\ndelete a:b\r\ndelete nodelim\r\nset user:1 0 0 1\r\n1\r\n"
+          + b"".join(b"get p%d:k\r\n" % i for i in range(40))
+          + b"stats detail dump\r\nstats detail off\r\nget a:b\r\nstats detail dump\r\n"
+          b"stats reset\r\nstats detail dump\r\nstats detail on extra\r\nget z:1\r\nstats detail dump\r\n")
+
+
+def test_stats_detail_matches_memcached():
+    expected, actual = both(DETAIL)
+    assert actual == expected
+    assert b"PREFIX a get 3 hit 2 set 1 del 1" in expected
+
+
+def test_stats_sizes_and_cachedump():
+    expected, actual = both(b"stats sizes\r\n")
+    assert actual == expected == b"STAT sizes_status disabled\r\nEND\r\n" + SENTINEL_REPLY
+
+
+def test_disable_flush_all():
+    data = b"set a 0 0 1\r\n1\r\nflush_all\r\nflush_all noreply\r\nflush_all 10\r\nget a\r\n"
+    expected, actual = both(data, "-F")
+    assert actual == expected
+    assert expected.count(b"CLIENT_ERROR flush_all not allowed") == 2
+    mc, rat = start_memcached("-F"), start_rat("-F")
+    try:
+        for server in (mc, rat):
+            exchange(server, data)
+        stats = [exchange(server, b"stats\r\n") for server in (mc, rat)]
+        flushes = [next(l for l in s.split(b"\r\n") if l.startswith(b"STAT cmd_flush ")) for s in stats]
+        assert flushes[0] == flushes[1] == b"STAT cmd_flush 3", "refused flushes still count"
+        settings = [exchange(server, b"stats settings\r\n") for server in (mc, rat)]
+        for s in settings:
+            assert b"STAT flush_enabled no\r\n" in s
+    finally:
+        mc.stop()
+        rat.stop()
+
+
+def test_disable_dumping():
+    expected, actual = both(b"stats cachedump 1 1\r\n", "-X")
+    assert actual == expected == b"CLIENT_ERROR stats cachedump not allowed\r\n" + SENTINEL_REPLY
+    rat = start_rat("-X")
+    try:
+        assert b"STAT dump_enabled no\r\n" in exchange(rat, b"stats settings\r\n")
+    finally:
+        rat.stop()
