@@ -94,6 +94,14 @@ char* TextSession::PutMetaEchoToken(char* p, std::string_view token) const {
   return Put(p, " b");
 }
 
+void TextSession::AppendMetaStatus(OutputBuffer& out, std::string_view code, bool with_cas,
+                                   uint64_t cas) const {
+  char* const start = out.Reserve(kMaxMetaLine);
+  char* p = PutMetaEcho(Put(start, code), with_cas, cas);
+  p = Put(p, "\r\n");
+  out.Commit(static_cast<size_t>(p - start));
+}
+
 char* TextSession::PutMetaEcho(char* p, bool with_cas, uint64_t cas) const {
   ForEachToken(meta_tokens_, [&](std::string_view token) {
     if (token[0] == 'O' || token[0] == 'k') {
@@ -130,19 +138,9 @@ void TextSession::MetaGet(const TextRequest& request, OutputBuffer& out) {
 }
 
 void TextSession::ReplyMetaGet(Result<Cache::MetaGetResult> found, bool touch, OutputBuffer& out) {
-  if (touch) {
-    stats_->cmd_touch.Add();
-    (found.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
-  } else {
-    stats_->cmd_get.Add();
-    (found.ok() ? stats_->get_hits : stats_->get_misses).Add();
-  }
+  CountRetrieval(touch, found.ok());
   if (!found.ok()) {
-    if (meta_quiet_) return;
-    char* const start = out.Reserve(kMaxMetaLine);
-    char* p = PutMetaEcho(Put(start, "EN"), false, 0);
-    p = Put(p, "\r\n");
-    out.Commit(static_cast<size_t>(p - start));
+    if (!meta_quiet_) AppendMetaStatus(out, "EN", false, 0);
     return;
   }
   Cache::MetaGetResult& meta = found.value();
@@ -265,11 +263,8 @@ void TextSession::ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out
       out.Append(protocol::reply::kNoMemoryStoring);
       return;
   }
-  char* const start = out.Reserve(kMaxMetaLine);
   // memcached echoes c with 0 when nothing was stored.
-  char* p = PutMetaEcho(Put(start, code), true, stored.ok() ? stored.value() : 0);
-  p = Put(p, "\r\n");
-  out.Commit(static_cast<size_t>(p - start));
+  AppendMetaStatus(out, code, true, stored.ok() ? stored.value() : 0);
 }
 
 void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
@@ -297,10 +292,7 @@ void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
         const std::string_view code = deleted.ok()                           ? "HD"
                                       : deleted.code() == StatusCode::kExists ? "EX"
                                                                               : "NF";
-        char* const start = o.Reserve(kMaxMetaLine);
-        char* p = PutMetaEcho(Put(start, code), false, 0);
-        p = Put(p, "\r\n");
-        o.Commit(static_cast<size_t>(p - start));
+        AppendMetaStatus(o, code, false, 0);
       },
       out);
 }
@@ -392,10 +384,7 @@ void TextSession::ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, Outp
     return;
   }
   if (!code.empty()) {
-    char* const start = out.Reserve(kMaxMetaLine);
-    char* p = PutMetaEcho(Put(start, code), false, 0);
-    p = Put(p, "\r\n");
-    out.Commit(static_cast<size_t>(p - start));
+    AppendMetaStatus(out, code, false, 0);
     return;
   }
   if (meta_quiet_) return;

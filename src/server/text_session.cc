@@ -231,14 +231,18 @@ bool TextSession::MayNeedDisk(std::string_view key) {
 void TextSession::ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas,
                                bool touch, OutputBuffer& out) {
   context_->prefix_stats().RecordGet(key, item.ok());
+  CountRetrieval(touch, item.ok());
+  if (item.ok()) WriteValue(out, key, item.value(), with_cas);
+}
+
+void TextSession::CountRetrieval(bool touch, bool hit) {
   if (touch) {
     stats_->cmd_touch.Add();
-    (item.ok() ? stats_->touch_hits : stats_->touch_misses).Add();
+    (hit ? stats_->touch_hits : stats_->touch_misses).Add();
   } else {
     stats_->cmd_get.Add();
-    (item.ok() ? stats_->get_hits : stats_->get_misses).Add();
+    (hit ? stats_->get_hits : stats_->get_misses).Add();
   }
-  if (item.ok()) WriteValue(out, key, item.value(), with_cas);
 }
 
 void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {

@@ -67,6 +67,8 @@ class TextSession final : public Session {
   // The VALUE line (and data) of one key of a get or gat, with its counters.
   void ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas, bool touch,
                     OutputBuffer& out);
+  // Counts one retrieval (get or, with `touch`, gat) as a hit or a miss.
+  void CountRetrieval(bool touch, bool hit);
   // Replies to `pending` (every key looked up).
   void ReplyPendingGet(PendingGet& pending, OutputBuffer& out);
   // Looks `pending`'s keys marked WouldBlock up on a blocking-read thread; Busy() until done.
@@ -110,6 +112,8 @@ class TextSession final : public Session {
   // Appends " k<key>" (base64 and " b" for a binary key) and " O..." in the order the
   // request gave them, and with `with_cas` " c<cas>" where the request has 'c'.
   char* PutMetaEcho(char* p, bool with_cas, uint64_t cas) const;
+  // Appends a meta status line: `code`, the echo (PutMetaEcho) and "\r\n".
+  void AppendMetaStatus(OutputBuffer& out, std::string_view code, bool with_cas, uint64_t cas) const;
   // One 'O' or 'k' token's echo.
   char* PutMetaEchoToken(char* p, std::string_view token) const;
   // memcached -vv style: "<id command line" at debug level.
