@@ -178,6 +178,22 @@ class Cache {
   virtual Status InvalidateItem(std::string_view key, uint64_t expected_cas, bool touch,
                                 int64_t exptime) = 0;
 
+  // The RAM items of one of memcached's slab classes: items are grouped by the class
+  // memcached would keep them in (its default -n 48 -f 1.25), for "stats items/slabs".
+  struct SlabClassStats {
+    unsigned id = 0;
+    uint64_t chunk_size = 0;
+    uint64_t items = 0;
+    uint64_t requested = 0;  // bytes as memcached counts its items (header, key, value)
+    uint64_t evicted = 0;
+    uint64_t evicted_nonzero = 0;
+    uint64_t evicted_unfetched = 0;
+    uint64_t reclaimed = 0;
+    uint64_t expired_unfetched = 0;
+  };
+  // The classes holding items now, by id. Takes every RAM lock in turn.
+  virtual std::vector<SlabClassStats> SlabClasses() = 0;
+
   // Sets the expiry of `key`. Returns: NotFound.
   virtual Status Touch(std::string_view key, int64_t exptime) = 0;
 

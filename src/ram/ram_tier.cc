@@ -90,6 +90,39 @@ RamTier::Liveness RamTier::Check(const Item* item, uint32_t now) const {
   return Liveness::kLive;
 }
 
+void SlabClassCounters::Add(const SlabClassCounters& other) {
+  items += other.items;
+  requested += other.requested;
+  evicted += other.evicted;
+  evicted_nonzero += other.evicted_nonzero;
+  evicted_unfetched += other.evicted_unfetched;
+  reclaimed += other.reclaimed;
+  expired_unfetched += other.expired_unfetched;
+}
+
+namespace {
+
+size_t RequestedBytes(const Item* item) {
+  return MemcachedItemSize(item->key_len, item->value_len, item->flags);
+}
+
+}  // namespace
+
+SlabClassCounters& RamTier::ClassOf(Stripe& stripe, const Item* item) {
+  return stripe.classes[MemcachedSlabClass(RequestedBytes(item))];
+}
+
+void RamTier::CountReclaimed(Stripe& stripe, const Item* item) {
+  const bool fetched = HasState(item, kItemFetched);
+  SlabClassCounters& by_class = ClassOf(stripe, item);
+  ++stripe.counters.reclaimed;
+  ++by_class.reclaimed;
+  if (!fetched) {
+    ++stripe.counters.expired_unfetched;
+    ++by_class.expired_unfetched;
+  }
+}
+
 Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uint32_t now,
                         Item** dead) {
   Item* item = stripe.table.Find(key, hash);
@@ -97,8 +130,7 @@ Item* RamTier::FindLive(Stripe& stripe, std::string_view key, uint64_t hash, uin
   const Liveness liveness = Check(item, now);
   if (liveness == Liveness::kLive) return item;
   Unlink(stripe, item, hash);
-  ++stripe.counters.reclaimed;
-  if (!HasState(item, kItemFetched)) ++stripe.counters.expired_unfetched;
+  CountReclaimed(stripe, item);
   // As memcached, any lookup that meets a dead item counts it, whatever the command.
   ++(liveness == Liveness::kExpired ? stripe.counters.get_expired : stripe.counters.get_flushed);
   *dead = item;
@@ -120,6 +152,9 @@ void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
   ClearState(item, kItemFetched);
   SetState(item, kItemLinked);
   stripe.policy->OnInsert(item);
+  SlabClassCounters& by_class = ClassOf(stripe, item);
+  ++by_class.items;
+  by_class.requested += RequestedBytes(item);
   const size_t footprint = ItemFootprint(item);
   stripe.counters.bytes += footprint;
   ++stripe.counters.total_items;
@@ -133,6 +168,9 @@ void RamTier::Unlink(Stripe& stripe, Item* item, uint64_t hash) {
   AccountTableResize(stripe, table_bytes);
   stripe.policy->OnRemove(item);
   ClearState(item, kItemLinked);
+  SlabClassCounters& by_class = ClassOf(stripe, item);
+  --by_class.items;
+  by_class.requested -= RequestedBytes(item);
   const size_t footprint = ItemFootprint(item);
   stripe.counters.bytes -= footprint;
   used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
@@ -161,14 +199,21 @@ bool RamTier::EvictOne() {
       if (victim == nullptr) continue;
       const bool fetched = HasState(victim, kItemFetched);
       if (Check(victim, now) == Liveness::kLive) {
+        SlabClassCounters& by_class = ClassOf(stripe, victim);
         ++stripe.counters.evictions;
-        if (!fetched) ++stripe.counters.evicted_unfetched;
+        ++by_class.evicted;
+        if (victim->expires_at.load(std::memory_order_relaxed) != ExpiryClock::kNever) {
+          ++by_class.evicted_nonzero;
+        }
+        if (!fetched) {
+          ++stripe.counters.evicted_unfetched;
+          ++by_class.evicted_unfetched;
+        }
         if (observer_ != nullptr && victim->persisted.load(std::memory_order_relaxed) == 0) {
           observer_->OnEvicted(victim);
         }
       } else {
-        ++stripe.counters.reclaimed;
-        if (!fetched) ++stripe.counters.expired_unfetched;
+        CountReclaimed(stripe, victim);
       }
       Unlink(stripe, victim, HashKey(victim->key()));
     }
@@ -629,6 +674,10 @@ void RamTier::FlushAll() {
         used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
         entries_.fetch_sub(1, std::memory_order_relaxed);
       }
+      for (SlabClassCounters& by_class : stripe.classes) {  // every item is gone
+        by_class.items = 0;
+        by_class.requested = 0;
+      }
       const size_t table_bytes = stripe.table.bytes();
       stripe.table = ItemTable();
       AccountTableResize(stripe, table_bytes);
@@ -657,8 +706,7 @@ size_t RamTier::ReclaimExpired() {
         if (item != nullptr && Check(item, now) != Liveness::kLive) dead.push_back(item);
       }
       for (Item* item : dead) {
-        ++stripe.counters.reclaimed;
-        if (!HasState(item, kItemFetched)) ++stripe.counters.expired_unfetched;
+        CountReclaimed(stripe, item);
         Unlink(stripe, item, HashKey(item->key()));
       }
     }
@@ -695,6 +743,15 @@ RamTierStats RamTier::Stats() {
   }
   stats.limit_maxbytes = limit_.load(std::memory_order_relaxed);
   return stats;
+}
+
+std::array<SlabClassCounters, kMemcachedLastClass + 1> RamTier::SlabClasses() {
+  std::array<SlabClassCounters, kMemcachedLastClass + 1> total{};
+  for (auto& stripe_ptr : stripes_) {
+    std::lock_guard lock(stripe_ptr->mu);
+    for (size_t id = 0; id < total.size(); ++id) total[id].Add(stripe_ptr->classes[id]);
+  }
+  return total;
 }
 
 Status RamTier::SetMemoryLimit(uint64_t max_memory) {

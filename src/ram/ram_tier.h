@@ -8,6 +8,7 @@
 // The tier knows nothing of protocols. Times are ExpiryClock times (the caller converts
 // memcached exptimes). Every method is thread-safe.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -20,6 +21,7 @@
 #include "common/expiry_clock.h"
 #include "ram/eviction_policy.h"
 #include "ram/item.h"
+#include "ram/memcached_classes.h"
 #include "ram/item_table.h"
 #include "ratmemcache/cache.h"
 #include "ratmemcache/item.h"
@@ -51,6 +53,19 @@ struct RamTierOptions {
 };
 
 // Counters of the tier; see CacheStats for their meaning.
+// The items of one of memcached's slab classes (see memcached_classes.h).
+struct SlabClassCounters {
+  uint64_t items = 0;              // linked now
+  uint64_t requested = 0;          // their bytes as memcached counts them
+  uint64_t evicted = 0;
+  uint64_t evicted_nonzero = 0;    // evicted with an expiry set
+  uint64_t evicted_unfetched = 0;
+  uint64_t reclaimed = 0;          // expired or flushed items unlinked
+  uint64_t expired_unfetched = 0;
+
+  void Add(const SlabClassCounters& other);
+};
+
 struct RamTierStats {
   uint64_t curr_items = 0;
   uint64_t total_items = 0;
@@ -179,6 +194,10 @@ class RamTier {
   Result<DeltaResult> ApplyDeltaChecked(std::string_view key, bool increment, uint64_t delta,
                                         uint64_t expected_cas);
 
+  // Per memcached slab class (index = class id, 0 unused): the items in RAM now and what
+  // left it. Takes every stripe lock in turn.
+  std::array<SlabClassCounters, kMemcachedLastClass + 1> SlabClasses();
+
   // Drops every item now.
   void FlushAll();
   // From clock time `deadline` on, every item last stored or read at or before
@@ -216,7 +235,12 @@ class RamTier {
     ItemTable table;
     std::unique_ptr<EvictionPolicy> policy;
     Counters counters;
+    std::array<SlabClassCounters, kMemcachedLastClass + 1> classes{};  // by class id
   };
+  // The class counters of `item`. REQUIRES: the stripe lock.
+  static SlabClassCounters& ClassOf(Stripe& stripe, const Item* item);
+  // Counts `item` leaving as expired or flushed. REQUIRES: the stripe lock.
+  static void CountReclaimed(Stripe& stripe, const Item* item);
   enum class Liveness { kLive, kExpired, kFlushed };
   // What a commit expects of the item currently under the key.
   struct Expectation;

@@ -294,6 +294,34 @@ TEST_F(RamTierTest, ReadModifyWriteInAFullCacheKeepsItsTarget) {
   EXPECT_EQ(Value("log"), "xyy");
 }
 
+TEST_F(RamTierTest, SlabClassCountersFollowLinksEvictionsAndReclaims) {
+  RamTierOptions options;
+  options.stripes = 1;
+  options.max_memory = ItemTable().bytes() + 3 * ItemFootprint(3, 5);
+  Make(options);
+  const unsigned cls = MemcachedSlabClass(MemcachedItemSize(3, 5, 0));
+  ASSERT_TRUE(Put(StoreMode::kSet, "aaa", "11111", 0, clock_.Now() + 100).ok());
+  ASSERT_TRUE(Put(StoreMode::kSet, "bbb", "22222").ok());
+  ASSERT_TRUE(Put(StoreMode::kSet, "ccc", "33333", 0, clock_.Now() + 1).ok());
+  EXPECT_EQ(tier_->SlabClasses()[cls].items, 3u);
+  EXPECT_EQ(tier_->SlabClasses()[cls].requested, 3 * MemcachedItemSize(3, 5, 0));
+  ASSERT_TRUE(Put(StoreMode::kSet, "ddd", "44444").ok());  // evicts "aaa", which expires
+  SlabClassCounters counters = tier_->SlabClasses()[cls];
+  EXPECT_EQ(counters.items, 3u);
+  EXPECT_EQ(counters.evicted, 1u);
+  EXPECT_EQ(counters.evicted_nonzero, 1u);
+  EXPECT_EQ(counters.evicted_unfetched, 1u);
+  clock_.TEST_Advance(2);
+  EXPECT_EQ(Value("ccc"), "<miss>");  // expired: reclaimed on the lookup
+  counters = tier_->SlabClasses()[cls];
+  EXPECT_EQ(counters.items, 2u);
+  EXPECT_EQ(counters.reclaimed, 1u);
+  EXPECT_EQ(counters.expired_unfetched, 1u);
+  tier_->FlushAll();
+  EXPECT_EQ(tier_->SlabClasses()[cls].items, 0u);
+  EXPECT_EQ(tier_->SlabClasses()[cls].requested, 0u);
+}
+
 TEST_F(RamTierTest, AppendMayNotGrowPastTheMaxItemSize) {
   RamTierOptions options;
   options.max_item_size = 1024;

@@ -12,6 +12,7 @@
 #include "protocol/base64.h"
 #include "protocol/text_parser.h"
 #include "ram/item.h"
+#include "ram/memcached_classes.h"
 #include "protocol/text_replies.h"
 #include "server/text_session.h"
 
@@ -422,28 +423,6 @@ void TextSession::ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, Outp
   out.Commit(static_cast<size_t>(p - start));
 }
 
-namespace {
-
-// The slab class memcached 1.6 (default -n 48, -f 1.25, 1 MiB pages) would keep an item
-// of `total` bytes in: classes grow from 96 bytes by 1.25, 8-byte aligned, up to 512 KiB;
-// larger items are chunked from the last class.
-unsigned MemcachedSlabClass(size_t total) {
-  constexpr double kFactor = 1.25;
-  constexpr size_t kChunkMax = 512 * 1024;
-  double size = 96;
-  unsigned id = 1;
-  for (;; ++id) {
-    if (size >= kChunkMax / kFactor) break;
-    auto aligned = static_cast<size_t>(size);
-    if (aligned % 8 != 0) aligned += 8 - aligned % 8;
-    if (total <= aligned) return id;
-    size = static_cast<double>(aligned) * kFactor;
-  }
-  return id;  // the last class holds kChunkMax-byte chunks
-}
-
-}  // namespace
-
 void TextSession::MetaDebug(const TextRequest& request, OutputBuffer& out) {
   PrepareMeta(request);
   Cache::MetaGetOptions peek;
@@ -475,7 +454,7 @@ void TextSession::MetaDebug(const TextRequest& request, OutputBuffer& out) {
         p = PutNumber(Put(p, " cas="), item.cas());
         p = Put(p, found->fetched_before ? " fetch=yes" : " fetch=no");
         const size_t total = ram::MemcachedItemSize(meta_key_.size(), item.value().size(), item.flags());
-        p = PutNumber(Put(p, " cls="), MemcachedSlabClass(total));
+        p = PutNumber(Put(p, " cls="), ram::MemcachedSlabClass(total));
         p = PutNumber(Put(p, " size="), total);
         p = Put(p, "\r\n");
         o.Commit(static_cast<size_t>(p - start));

@@ -168,4 +168,34 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
   w.End();
 }
 
+void WriteItemsStats(ServerContext& context, OutputBuffer& out) {
+  StatWriter w(out);
+  for (const Cache::SlabClassStats& c : context.cache().SlabClasses()) {
+    const std::string prefix = "items:" + std::to_string(c.id) + ":";
+    w.Number(prefix + "number", c.items);
+    w.Number(prefix + "mem_requested", c.requested);
+    w.Number(prefix + "evicted", c.evicted);
+    w.Number(prefix + "evicted_nonzero", c.evicted_nonzero);
+    w.Number(prefix + "reclaimed", c.reclaimed);
+    w.Number(prefix + "expired_unfetched", c.expired_unfetched);
+    w.Number(prefix + "evicted_unfetched", c.evicted_unfetched);
+  }
+  w.End();
+}
+
+void WriteSlabsStats(ServerContext& context, OutputBuffer& out) {
+  StatWriter w(out);
+  const std::vector<Cache::SlabClassStats> classes = context.cache().SlabClasses();
+  for (const Cache::SlabClassStats& c : classes) {
+    const std::string prefix = std::to_string(c.id) + ":";
+    w.Number(prefix + "chunk_size", c.chunk_size);
+    w.Number(prefix + "total_chunks", c.items);
+    w.Number(prefix + "used_chunks", c.items);
+    w.Number(prefix + "free_chunks", 0);
+  }
+  w.Number("active_slabs", classes.size());
+  w.Number("total_malloced", context.cache().Stats().bytes);
+  w.End();
+}
+
 }  // namespace ratmemcache::server

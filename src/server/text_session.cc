@@ -519,6 +519,14 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
     }
     return;
   }
+  if (sub == "items") {
+    WriteItemsStats(*context_, out);
+    return;
+  }
+  if (sub == "slabs") {
+    WriteSlabsStats(*context_, out);
+    return;
+  }
   if (sub == "sizes") {
     // memcached without -o track_sizes (its default) says the same.
     out.Append(reply::kSizesDisabled);

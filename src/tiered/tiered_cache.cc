@@ -556,6 +556,19 @@ Result<Cache::ArithmeticResult> TieredCache::Arithmetic(std::string_view key, bo
   return result;
 }
 
+std::vector<Cache::SlabClassStats> TieredCache::SlabClasses() {
+  std::vector<SlabClassStats> classes;
+  const auto counters = ram_.SlabClasses();
+  for (unsigned id = 1; id < counters.size(); ++id) {
+    const ram::SlabClassCounters& c = counters[id];
+    if (c.items == 0) continue;
+    classes.push_back(SlabClassStats{id, ram::kMemcachedChunkSizes[id], c.items, c.requested,
+                                     c.evicted, c.evicted_nonzero, c.evicted_unfetched,
+                                     c.reclaimed, c.expired_unfetched});
+  }
+  return classes;
+}
+
 int64_t TieredCache::SecondsToLive(const ItemHandle& item) const {
   const uint32_t expires_at = item.expires_at();
   if (expires_at == ExpiryClock::kNever) return -1;

@@ -52,6 +52,7 @@ class TieredCache final : public Cache {
   Result<uint64_t> Decrement(std::string_view key, uint64_t delta) override;
   Status Touch(std::string_view key, int64_t exptime) override;
   int64_t SecondsToLive(const ItemHandle& item) const override;
+  std::vector<SlabClassStats> SlabClasses() override;
   Status DeleteIfCas(std::string_view key, uint64_t expected_cas) override;
   Result<MetaGetResult> MetaGet(std::string_view key, const MetaGetOptions& options) override;
   Status InvalidateItem(std::string_view key, uint64_t expected_cas, bool touch,

@@ -75,3 +75,33 @@ def test_disable_dumping():
         assert b"STAT dump_enabled no\r\n" in exchange(rat, b"stats settings\r\n")
     finally:
         rat.stop()
+
+
+def stat_lines(reply, suffixes):
+    return sorted(l for l in reply.split(b"\r\n") if l.startswith(b"STAT ") and l.split(b" ")[1].endswith(suffixes))
+
+
+def test_stats_items_and_slabs_group_items_as_memcached():
+    """Items land in the slab class memcached would use: class ids, item counts,
+    memcached's mem_requested and chunk sizes agree; fields that describe memcached's
+    allocator or LRU segments are left out (docs/compatibility.md)."""
+    sizes = [1, 10, 50, 100, 300, 1000, 2000, 5000, 9000, 100000, 400000]
+    data = b"".join(b"set key%d 0 0 %d\r\n%s\r\n" % (i, n, b"v" * n) for i, n in enumerate(sizes * 3))
+    data += b"set flagged 7 0 40\r\n" + b"f" * 40 + b"\r\n"
+    replies = []
+    for start in (start_memcached, start_rat):
+        # RAM only: with L2 on, values above large_value_threshold are kept outside RAM and
+        # counted with the persistent tier instead.
+        server = start("-m", "64") if start is start_memcached else start("-m", "64", "--no-l2")
+        try:
+            exchange(server, data)
+            replies.append((exchange(server, b"stats items\r\n"), exchange(server, b"stats slabs\r\n")))
+        finally:
+            server.stop()
+    (mc_items, mc_slabs), (rat_items, rat_slabs) = replies
+    fields = (b":number", b":mem_requested", b":evicted", b":reclaimed", b":evicted_unfetched",
+              b":expired_unfetched", b":evicted_nonzero")
+    assert stat_lines(rat_items, fields) == stat_lines(mc_items, fields)
+    assert stat_lines(rat_slabs, (b":chunk_size", b":used_chunks")) == \
+        stat_lines(mc_slabs, (b":chunk_size", b":used_chunks"))
+    assert b"STAT active_slabs 10\r\n" in rat_slabs
