@@ -265,6 +265,7 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
         return Request(consumed);
       }
       if (name == "shutdown") return ParseShutdown(words, consumed, request);
+      if (name == "slabs") return Reply(consumed, reply::kSlabsNotSupported);
       return Reply(consumed, reply::kError);
     case 'a':
       if (name == "add") return ParseStorage(words, consumed, TextCommand::kAdd, request);
@@ -306,6 +307,10 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
     return Request(consumed);
   }
   if (name == "verbosity") return ParseVerbosity(words, consumed, request);
+  if (name == "lru") return Reply(consumed, reply::kLruNotSupported);
+  if (name == "lru_crawler") return Reply(consumed, reply::kLruCrawlerNotSupported);
+  if (name == "watch") return Reply(consumed, reply::kWatchNotSupported);
+  if (name == "extstore") return Reply(consumed, reply::kExtstoreNotSupported);
   // An HTTP request sent to the cache port: memcached hangs up without a word.
   if (words.word[words.count - 1].starts_with("HTTP/")) {
     return ParseResult{ParseStatus::kClose, consumed, {}};

@@ -54,6 +54,12 @@ TEST(TextParser, FramingAndTokenising) {
   EXPECT_EQ(ReplyTo("GET k\r\n"), "ERROR\r\n");
   EXPECT_EQ(ReplyTo("sets k\r\n"), "ERROR\r\n");
   EXPECT_EQ(ReplyTo("mz k\r\n"), "ERROR\r\n");  // not a meta command
+  // memcached's allocator, crawler, logger and extstore commands: refused by name.
+  EXPECT_EQ(ReplyTo("slabs automove 1\r\n"), std::string(reply::kSlabsNotSupported));
+  EXPECT_EQ(ReplyTo("lru_crawler metadump all\r\n"), std::string(reply::kLruCrawlerNotSupported));
+  EXPECT_EQ(ReplyTo("lru mode flat\r\n"), std::string(reply::kLruNotSupported));
+  EXPECT_EQ(ReplyTo("watch fetchers\r\n"), std::string(reply::kWatchNotSupported));
+  EXPECT_EQ(ReplyTo("extstore free_memchunks 0 0\r\n"), std::string(reply::kExtstoreNotSupported));
 }
 
 TEST(TextParser, IncompleteAndOverlongLines) {

@@ -26,6 +26,17 @@ inline constexpr std::string_view kFlushNotAllowed = "CLIENT_ERROR flush_all not
 inline constexpr std::string_view kCachedumpNotAllowed = "CLIENT_ERROR stats cachedump not allowed\r\n";
 inline constexpr std::string_view kDetailUsage = "CLIENT_ERROR usage: stats detail on|off|dump\r\n";
 inline constexpr std::string_view kSizesDisabled = "STAT sizes_status disabled\r\nEND\r\n";
+// Admin commands of memcached's slab allocator, LRU maintainer, crawler, logger and
+// extstore, which this server does not have (docs/compatibility.md).
+inline constexpr std::string_view kSlabsNotSupported =
+    "CLIENT_ERROR slabs commands not supported: this server has no slab allocator\r\n";
+inline constexpr std::string_view kLruNotSupported =
+    "CLIENT_ERROR lru commands not supported: see the eviction_strategy setting\r\n";
+inline constexpr std::string_view kLruCrawlerNotSupported =
+    "CLIENT_ERROR lru_crawler not supported: expired items are swept by [ttl] cleanup_interval\r\n";
+inline constexpr std::string_view kWatchNotSupported = "CLIENT_ERROR watch not supported\r\n";
+inline constexpr std::string_view kExtstoreNotSupported =
+    "CLIENT_ERROR extstore commands not supported: the persistent tier is RocksDB, see stats tiers\r\n";
 inline constexpr std::string_view kStored = "STORED\r\n";
 inline constexpr std::string_view kNotStored = "NOT_STORED\r\n";
 inline constexpr std::string_view kExists = "EXISTS\r\n";

@@ -198,4 +198,33 @@ void WriteSlabsStats(ServerContext& context, OutputBuffer& out) {
   w.End();
 }
 
+void WriteTiersStats(ServerContext& context, OutputBuffer& out) {
+  const CacheStats cache = context.CacheStatsSinceReset();
+  const CacheOptions& options = context.cache().options();
+  StatWriter w(out);
+  w.Number("l1_items", cache.curr_items);
+  w.Number("l1_bytes", cache.bytes);
+  w.Number("l1_limit_maxbytes", cache.limit_maxbytes);
+  w.Number("l1_get_hits", cache.get_hits);
+  w.Number("l1_get_misses", cache.get_misses);
+  w.Number("l1_evictions", cache.evictions);
+  w.Line("l2_enabled", cache.l2_enabled ? "yes" : "no");
+  if (cache.l2_enabled) {
+    w.Number("l2_items", cache.l2_items);
+    w.Number("l2_bytes", cache.l2_bytes);
+    w.Number("l2_limit_maxbytes", options.l2.max_disk_size);
+    w.Number("l2_get_hits", cache.l2_hits);
+    w.Number("l2_get_misses", cache.l2_gets - cache.l2_hits);
+    w.Number("l2_promotions", cache.l2_promotions);
+    w.Number("l2_demotions", cache.l2_demotions);
+    w.Number("l2_direct_stores", cache.l2_direct_stores);
+    w.Number("l2_writes", cache.l2_writes);
+    w.Number("l2_write_behind_items", cache.l2_write_behind_items);
+    w.Number("l2_write_behind_bytes", cache.l2_write_behind_bytes);
+    w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
+    w.Number("l2_errors", cache.l2_errors);
+  }
+  w.End();
+}
+
 }  // namespace ratmemcache::server

@@ -16,6 +16,9 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out);
 // Appends "stats items": per memcached slab class holding RAM items, the fields that
 // have a meaning here (memcached's names; the LRU-segment and crawler ones are left out).
 void WriteItemsStats(ServerContext& context, OutputBuffer& out);
+// Appends "stats tiers" (ours): per tier its items, bytes, hits and misses, and the
+// traffic between them (promotions, demotions, write-behind queue).
+void WriteTiersStats(ServerContext& context, OutputBuffer& out);
 // Appends "stats slabs": per class, chunk_size and the items in it (used_chunks; this
 // server allocates exactly, so total_chunks = used_chunks and there are no free chunks),
 // then active_slabs and total_malloced (bytes of RAM items).

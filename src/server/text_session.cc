@@ -519,6 +519,10 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
     }
     return;
   }
+  if (sub == "tiers") {
+    WriteTiersStats(*context_, out);
+    return;
+  }
   if (sub == "items") {
     WriteItemsStats(*context_, out);
     return;

@@ -105,3 +105,42 @@ def test_stats_items_and_slabs_group_items_as_memcached():
     assert stat_lines(rat_slabs, (b":chunk_size", b":used_chunks")) == \
         stat_lines(mc_slabs, (b":chunk_size", b":used_chunks"))
     assert b"STAT active_slabs 10\r\n" in rat_slabs
+
+
+def parse_stats(reply):
+    return {parts[1]: parts[2] for parts in (l.split(b" ") for l in reply.split(b"\r\n"))
+            if len(parts) == 3 and parts[0] == b"STAT"}
+
+
+def test_stats_tiers():
+    rat = start_rat("-m", "64")
+    try:
+        exchange(rat, b"set small 0 0 5\r\nhello\r\nset big 0 0 20000\r\n" + b"b" * 20000 + b"\r\n"
+                      b"get small\r\nget nope\r\n")
+        tiers = parse_stats(exchange(rat, b"stats tiers\r\n"))
+        assert tiers[b"l1_items"] == b"1" and tiers[b"l2_enabled"] == b"yes"
+        assert tiers[b"l2_direct_stores"] == b"1", "the 20 KB value went straight to L2"
+        assert tiers[b"l1_get_hits"] == b"1"
+        for name in (b"l2_items", b"l2_bytes", b"l2_get_hits", b"l2_get_misses", b"l2_promotions",
+                     b"l2_demotions", b"l2_write_behind_items", b"l2_limit_maxbytes"):
+            assert name in tiers
+    finally:
+        rat.stop()
+    rat = start_rat("--no-l2")
+    try:
+        tiers = parse_stats(exchange(rat, b"stats tiers\r\n"))
+        assert tiers[b"l2_enabled"] == b"no" and b"l2_items" not in tiers
+    finally:
+        rat.stop()
+
+
+@pytest.mark.parametrize("line", [b"slabs automove 1", b"lru_crawler metadump all", b"lru mode flat",
+                                  b"watch", b"extstore free_memchunks 0 0"])
+def test_allocator_and_crawler_commands_are_refused_by_name(line):
+    rat = start_rat()
+    try:
+        reply = exchange(rat, line + b"\r\n")
+        assert reply.startswith(b"CLIENT_ERROR ") and b"not supported" in reply, reply
+        assert reply.endswith(SENTINEL_REPLY), "the connection goes on"
+    finally:
+        rat.stop()
