@@ -194,6 +194,16 @@ class Cache {
   // The classes holding items now, by id. Takes every RAM lock in turn.
   virtual std::vector<SlabClassStats> SlabClasses() = 0;
 
+  // One item of a slab class dump ("stats cachedump").
+  struct DumpedItem {
+    std::string key;
+    uint64_t value_bytes = 0;
+    int64_t expires_unix = 0;  // unix time; 0 for never
+  };
+  // Up to `limit` (0: no limit) RAM items of memcached slab class `id`, and no more than
+  // `max_key_bytes` of keys in all. Walks every RAM stripe.
+  virtual std::vector<DumpedItem> DumpSlabClass(unsigned id, size_t limit, size_t max_key_bytes) = 0;
+
   // Sets the expiry of `key`. Returns: NotFound.
   virtual Status Touch(std::string_view key, int64_t exptime) = 0;
 

@@ -37,6 +37,8 @@ inline constexpr std::string_view kLruCrawlerNotSupported =
 inline constexpr std::string_view kWatchNotSupported = "CLIENT_ERROR watch not supported\r\n";
 inline constexpr std::string_view kExtstoreNotSupported =
     "CLIENT_ERROR extstore commands not supported: the persistent tier is RocksDB, see stats tiers\r\n";
+inline constexpr std::string_view kBadCommandLine = "CLIENT_ERROR bad command line\r\n";
+inline constexpr std::string_view kIllegalSlabId = "CLIENT_ERROR Illegal slab id\r\n";
 inline constexpr std::string_view kStored = "STORED\r\n";
 inline constexpr std::string_view kNotStored = "NOT_STORED\r\n";
 inline constexpr std::string_view kExists = "EXISTS\r\n";

@@ -716,6 +716,13 @@ size_t RamTier::ReclaimExpired() {
   return reclaimed;
 }
 
+void RamTier::VisitSlabClass(unsigned id, const std::function<bool(const Item*)>& visit) {
+  bool more = true;
+  ForEachLive([&](Item* item) {
+    if (more && MemcachedSlabClass(RequestedBytes(item)) == id) more = visit(item);
+  });
+}
+
 std::vector<std::string> RamTier::Keys() {
   std::vector<std::string> keys;
   ForEachLive([&](Item* item) { keys.emplace_back(item->key()); });

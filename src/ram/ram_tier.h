@@ -198,6 +198,10 @@ class RamTier {
   // left it. Takes every stripe lock in turn.
   std::array<SlabClassCounters, kMemcachedLastClass + 1> SlabClasses();
 
+  // Calls `visit(item)` under its stripe lock for live items of memcached slab class `id`
+  // until it returns false. For admin dumps: walks every stripe.
+  void VisitSlabClass(unsigned id, const std::function<bool(const Item*)>& visit);
+
   // Drops every item now.
   void FlushAll();
   // From clock time `deadline` on, every item last stored or read at or before

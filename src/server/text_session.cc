@@ -536,8 +536,8 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
     out.Append(reply::kSizesDisabled);
     return;
   }
-  if (sub == "cachedump" && !context_->settings().dump_enabled) {
-    out.Append(reply::kCachedumpNotAllowed);
+  if (sub == "cachedump") {
+    CacheDump(words, out);
     return;
   }
   if (sub == "reset") {
@@ -548,6 +548,45 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
   } else {
     out.Append(reply::kError);
   }
+}
+
+void TextSession::CacheDump(protocol::KeyList args, OutputBuffer& out) {
+  if (!context_->settings().dump_enabled) {
+    out.Append(reply::kCachedumpNotAllowed);
+    return;
+  }
+  std::string_view id_text;
+  std::string_view limit_text;
+  if (!args.Next(&id_text) || !args.Next(&limit_text)) {
+    out.Append(reply::kBadCommandLine);
+    return;
+  }
+  uint32_t id = 0;
+  uint32_t limit = 0;
+  if (!SafeStrtoul(id_text, &id) || !SafeStrtoul(limit_text, &limit)) {
+    out.Append(reply::kBadFormat);
+    return;
+  }
+  if (id >= 64) {  // memcached's MAX_NUMBER_OF_SLAB_CLASSES
+    out.Append(reply::kIllegalSlabId);
+    return;
+  }
+  // As memcached: "ITEM <key> [<bytes> b; <expiry unix time> s]" lines, at most 2 MiB.
+  constexpr size_t kMaxReply = 2 << 20;
+  constexpr size_t kLineOverhead = 5 + 3 + 20 + 5 + 20 + 4;
+  std::string reply;
+  for (const Cache::DumpedItem& item : cache_.DumpSlabClass(id, limit, kMaxReply / 2)) {
+    if (reply.size() + item.key.size() + kLineOverhead + 6 > kMaxReply) break;
+    reply += "ITEM ";
+    reply += item.key;
+    reply += " [";
+    reply += std::to_string(item.value_bytes);
+    reply += " b; ";
+    reply += std::to_string(item.expires_unix);
+    reply += " s]\r\n";
+  }
+  reply += "END\r\n";
+  out.Append(reply);
 }
 
 void TextSession::CacheMemlimit(const TextRequest& request, OutputBuffer& out) {

@@ -90,6 +90,8 @@ class TextSession final : public Session {
   void Arithmetic(const protocol::TextRequest& request, OutputBuffer& out);
   void Stats(const protocol::TextRequest& request, OutputBuffer& out);
   void CacheMemlimit(const protocol::TextRequest& request, OutputBuffer& out);
+  // "stats cachedump <class> <limit>" (`args`: the words after "cachedump").
+  void CacheDump(protocol::KeyList args, OutputBuffer& out);
   void Shutdown(const protocol::TextRequest& request, OutputBuffer& out);
   // Meta commands (meta_commands.cc). Each first copies its key (decoded, for 'b') and
   // its flag tokens into the session (meta_key_, meta_tokens_): an L2 read may finish

@@ -569,6 +569,21 @@ std::vector<Cache::SlabClassStats> TieredCache::SlabClasses() {
   return classes;
 }
 
+std::vector<Cache::DumpedItem> TieredCache::DumpSlabClass(unsigned id, size_t limit,
+                                                          size_t max_key_bytes) {
+  std::vector<DumpedItem> items;
+  size_t key_bytes = 0;
+  ram_.VisitSlabClass(id, [&](const ram::Item* item) {
+    if ((limit != 0 && items.size() >= limit) || key_bytes + item->key_len > max_key_bytes) return false;
+    const uint32_t expires_at = item->expires_at.load(std::memory_order_relaxed);
+    items.push_back(DumpedItem{std::string(item->key()), ValueCodec::OriginalSize(item),
+                               expires_at == ExpiryClock::kNever ? 0 : clock_.ToUnixTime(expires_at)});
+    key_bytes += item->key_len;
+    return true;
+  });
+  return items;
+}
+
 int64_t TieredCache::SecondsToLive(const ItemHandle& item) const {
   const uint32_t expires_at = item.expires_at();
   if (expires_at == ExpiryClock::kNever) return -1;

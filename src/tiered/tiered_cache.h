@@ -53,6 +53,7 @@ class TieredCache final : public Cache {
   Status Touch(std::string_view key, int64_t exptime) override;
   int64_t SecondsToLive(const ItemHandle& item) const override;
   std::vector<SlabClassStats> SlabClasses() override;
+  std::vector<DumpedItem> DumpSlabClass(unsigned id, size_t limit, size_t max_key_bytes) override;
   Status DeleteIfCas(std::string_view key, uint64_t expected_cas) override;
   Result<MetaGetResult> MetaGet(std::string_view key, const MetaGetOptions& options) override;
   Status InvalidateItem(std::string_view key, uint64_t expected_cas, bool touch,

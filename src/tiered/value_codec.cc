@@ -74,6 +74,13 @@ Result<std::string_view> ValueCodec::Original(const ram::Item* item, std::string
   return std::string_view(*scratch);
 }
 
+uint32_t ValueCodec::OriginalSize(const ram::Item* item) {
+  if (!ram::HasState(item, ram::kItemCompressed) || item->value_len < kLengthBytes) {
+    return item->value_len;
+  }
+  return GetLength(item->value_data());
+}
+
 Result<ItemHandle> ValueCodec::Readable(ItemHandle item) {
   const ram::Item* stored = item.get();
   if (!ram::HasState(stored, ram::kItemCompressed)) return item;

@@ -36,6 +36,9 @@ class ValueCodec {
   // Returns: Internal (damaged compressed bytes: a bug).
   static Result<std::string_view> Original(const ram::Item* item, std::string* scratch);
 
+  // Length of the original value of `item` (read from the header of compressed bytes).
+  static uint32_t OriginalSize(const ram::Item* item);
+
   // A handle that serves the original bytes: `item` itself, or an unlinked decompressed
   // copy with the same key, flags, expiry and CAS unique.
   // Returns: OutOfMemory, Internal (damaged compressed bytes).

@@ -2,6 +2,8 @@
 stats detail (per-prefix counters, dumped in memcached's order), stats sizes, -F (no
 flush_all) and -X (no stats cachedump)."""
 
+import time
+
 import pytest
 
 from conftest import read_until_idle, start_memcached, start_rat
@@ -142,5 +144,48 @@ def test_allocator_and_crawler_commands_are_refused_by_name(line):
         reply = exchange(rat, line + b"\r\n")
         assert reply.startswith(b"CLIENT_ERROR ") and b"not supported" in reply, reply
         assert reply.endswith(SENTINEL_REPLY), "the connection goes on"
+    finally:
+        rat.stop()
+
+
+def test_stats_cachedump_lists_items_as_memcached():
+    data = b"".join(b"set dump%d 0 0 %d\r\n%s\r\n" % (i, i, b"d" * i) for i in range(1, 30))
+    data += b"set expiring 0 1000 3\r\nabc\r\n"
+    commands = b"stats cachedump 1 0\r\nstats cachedump 1 3\r\nstats cachedump 1\r\n" \
+               b"stats cachedump x 1\r\nstats cachedump 99 1\r\nstats cachedump 63 0\r\n"
+    replies = []
+    for start in (start_memcached, start_rat):
+        server = start()
+        try:
+            exchange(server, data)
+            replies.append(exchange(server, commands))
+        finally:
+            server.stop()
+    mc, rat = (r.split(b"END\r\n") for r in replies)
+    assert rat[3:] == mc[3:], "errors and an empty class are answered the same"
+    # memcached dumps only its COLD LRU segment: items its LRU maintainer moved there by
+    # then, so a subset; every line it prints must be ours too, and ours lists them all.
+    never = [set(l for l in part.split(b"\r\n") if l and b"expiring" not in l) for part in (mc[0], rat[0])]
+    assert never[0] <= never[1]
+    assert never[1] == {b"ITEM dump%d [%d b; 0 s]" % (i, i) for i in range(1, 30)
+                        if 48 + 8 + len(b"dump%d" % i) + 1 + i + 2 <= 96}
+    expiry = int(next(l for l in rat[0].split(b"\r\n") if b"expiring" in l).split(b"; ")[1][:-3])
+    assert abs(expiry - (time.time() + 1000)) <= 3, expiry
+    assert rat[1].count(b"ITEM ") == 3, "the limit holds"
+
+
+def test_memcdump_lists_every_key():
+    """libmemcached's memcdump walks stats items and stats cachedump."""
+    import shutil
+    import subprocess
+    if shutil.which("memcdump") is None:
+        pytest.skip("memcdump (libmemcached-tools) is not installed")
+    rat = start_rat("--no-l2")
+    try:
+        keys = {b"tool:%d" % i for i in range(200)}
+        exchange(rat, b"".join(b"set %s 0 0 1\r\nx\r\n" % k for k in keys))
+        out = subprocess.run(["memcdump", f"--servers=127.0.0.1:{rat.port}"], capture_output=True,
+                             timeout=30).stdout
+        assert set(out.split()) == keys
     finally:
         rat.stop()
