@@ -41,6 +41,10 @@ enum class StoreMode : uint8_t {
   kAppend,   // add the bytes after the existing value; keeps its flags and expiry
   kPrepend,  // add the bytes before the existing value; keeps its flags and expiry
   kCas,      // only if the live item's CAS unique equals the expected one
+  // As kCas, but an expected CAS older than the live item's still stores the value,
+  // marked stale (its first meta reader wins the recache token) and keeping the live
+  // item's expiry: memcached's meta "ms" with C and I.
+  kCasOrStale,
 };
 
 // Flags and expiry for a write.

@@ -108,6 +108,18 @@ size_t RequestedBytes(const Item* item) {
 
 }  // namespace
 
+void MarkStaleCopyOf(Item* item, const Item* live) {
+  item->expires_at.store(live->expires_at.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  SetState(item, kItemStale);
+  if (HasState(live, kItemTokenSent)) SetState(item, kItemTokenSent);
+}
+
+void UnmarkStale(Item* item, uint32_t own_expiry) {
+  item->expires_at.store(own_expiry, std::memory_order_relaxed);
+  ClearState(item, kItemStale);
+  ClearState(item, kItemTokenSent);
+}
+
 SlabClassCounters& RamTier::ClassOf(Stripe& stripe, const Item* item) {
   return stripe.classes[MemcachedSlabClass(RequestedBytes(item))];
 }
@@ -243,6 +255,7 @@ Result<WritableItem> RamTier::Allocate(std::string_view key, size_t value_len, u
 
 Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
   const uint64_t hash = HashKey(item->key());
+  const uint32_t own_expiry = item->expires_at.load(std::memory_order_relaxed);
   Stripe& stripe = StripeFor(hash);
   const int64_t footprint = static_cast<int64_t>(ItemFootprint(item));
   for (int attempt = 0;; ++attempt) {
@@ -276,6 +289,18 @@ Result<uint64_t> RamTier::Commit(Item* item, const Expectation& expect) {
           case StoreMode::kCas:
             if (old == nullptr) failure = Status::NotFound();
             else if (old->cas != expect.cas) failure = Status::Exists();
+            break;
+          case StoreMode::kCasOrStale:
+            UnmarkStale(item, own_expiry);  // an earlier round may have marked it
+            if (old == nullptr) {
+              failure = Status::NotFound();
+            } else if (old->cas != expect.cas) {
+              if (expect.cas < old->cas) {
+                MarkStaleCopyOf(item, old);  // not published yet: ours to change
+              } else {
+                failure = Status::Exists();
+              }
+            }
             break;
           case StoreMode::kSet:
             break;

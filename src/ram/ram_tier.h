@@ -82,6 +82,12 @@ struct RamTierStats {
   uint64_t get_flushed = 0;
 };
 
+// For a store under an older CAS (StoreMode::kCasOrStale): gives the unpublished `item`
+// the expiry of the `live` one and marks it stale, keeping a recache token already sent.
+void MarkStaleCopyOf(Item* item, const Item* live);
+// Undoes MarkStaleCopyOf (a later attempt found the CAS current): `own_expiry` back.
+void UnmarkStale(Item* item, uint32_t own_expiry);
+
 class RamTier {
  public:
   // `clock` must outlive the tier.

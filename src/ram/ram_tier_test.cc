@@ -165,6 +165,26 @@ TEST_F(RamTierTest, InvalidateMarksStaleAndReopensTheToken) {
   EXPECT_FALSE(tier_->MetaFetch("s", {})->stale) << "a new value is not stale";
 }
 
+TEST_F(RamTierTest, CasOrStaleStoresUnderAnOlderCasAsStale) {
+  ASSERT_TRUE(Put(StoreMode::kSet, "k", "v1", 0, clock_.Now() + 100).ok());
+  const uint64_t cas = tier_->Get("k")->cas();
+  EXPECT_EQ(Put(StoreMode::kCasOrStale, "k", "new", 0, 0, cas + 5).code(), StatusCode::kExists);
+  EXPECT_EQ(Put(StoreMode::kCasOrStale, "missing", "x", 0, 0, 1).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(Put(StoreMode::kCasOrStale, "k", "old", 0, 0, cas - 1).ok());
+  Result<RamTier::MetaFetched> read = tier_->MetaFetch("k", {});
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->item.value(), "old");
+  EXPECT_TRUE(read->stale);
+  EXPECT_TRUE(read->win);
+  EXPECT_EQ(read->item.expires_at(), clock_.Now() + 100) << "the live item's expiry is kept";
+  const uint64_t now_cas = read->item.cas();
+  ASSERT_TRUE(Put(StoreMode::kCasOrStale, "k", "fresh", 0, 0, now_cas).ok());
+  read = tier_->MetaFetch("k", {});
+  EXPECT_EQ(read->item.value(), "fresh");
+  EXPECT_FALSE(read->stale) << "a matching CAS stores normally";
+  EXPECT_EQ(read->item.expires_at(), 0u);
+}
+
 TEST_F(RamTierTest, MetaFetchReportsAccessBeforeThisOneAndMayNotBump) {
   ASSERT_TRUE(Put(StoreMode::kSet, "h", "x").ok());
   RamTier::MetaFetchOptions peek;

@@ -1,8 +1,6 @@
 // TextSession's meta commands (mg, ms, md, ma; mn is answered by the parser), replying
 // byte for byte as memcached 1.6.18 does. Flags are checked by protocol/meta_parser.cc.
-//
-// Not supported yet (answered "CLIENT_ERROR invalid flag", see docs/compatibility.md): ms C
-// together with I.
+
 
 #include <cstring>
 #include <ctime>
@@ -23,7 +21,6 @@ using protocol::TextRequest;
 
 namespace {
 
-constexpr std::string_view kUnsupportedFlag = "CLIENT_ERROR invalid flag\r\n";
 constexpr std::string_view kOpaqueTooLong = "CLIENT_ERROR opaque token too long\r\n";
 // Longest meta reply line: code, every flag with its largest value, a base64 key.
 constexpr size_t kMaxMetaLine = 64 + protocol::kMaxMetaFlags * 24 +
@@ -48,11 +45,6 @@ char* PutFlag(char* p, char letter) {
 char* PutTtl(char* p, int64_t ttl) {
   if (ttl < 0) return Put(p, "-1");
   return PutNumber(p, static_cast<uint64_t>(ttl));
-}
-
-// ms with C and I (store a value under an older CAS, marked stale): not implemented yet.
-bool UsesUnsupported(const TextRequest& request) {
-  return request.meta.has_cas && request.meta.invalidate;
 }
 
 template <typename Fn>
@@ -210,8 +202,8 @@ void TextSession::BeginMetaSet(const TextRequest& request, OutputBuffer& out) {
     swallow_remaining_ = size_t{request.value_length} + 2;
   };
   if (!request.error.empty()) return swallow(request.error);
-  if (UsesUnsupported(request)) return swallow(kUnsupportedFlag);
   PrepareMeta(request);
+  meta_set_stale_ok_ = false;
   const MetaFlags& flags = request.meta;
   TextRequest store;
   store.key = meta_key_;
@@ -229,6 +221,7 @@ void TextSession::BeginMetaSet(const TextRequest& request, OutputBuffer& out) {
   // add ignores it.
   if (flags.has_cas && (flags.mode == 0 || flags.mode == 'S' || flags.mode == 'R')) {
     store.command = protocol::TextCommand::kCas;
+    meta_set_stale_ok_ = flags.invalidate;  // I: an older CAS stores a stale value
   }
   if (flags.has_cas && flags.mode != 'E') store.cas = flags.compare_cas;
   noreply_ = false;  // errors of ms are never quiet; HD is (ReplyMetaSet)

@@ -413,7 +413,8 @@ void TextSession::FinishStore(OutputBuffer& out) {
     return;
   }
   const bool is_cas = store_command_ == TextCommand::kCas;
-  const StoreMode mode = ModeOf(store_command_);
+  const StoreMode mode = meta && meta_set_stale_ok_ && is_cas ? StoreMode::kCasOrStale
+                                                              : ModeOf(store_command_);
   if (mode == StoreMode::kSet) {  // never reads L2
     const Result<uint64_t> stored = cache_.Store(mode, std::move(item_), store_cas_);
     meta ? ReplyMetaSet(stored, out) : ReplyStore(stored, is_cas, out);

@@ -157,6 +157,7 @@ class TextSession final : public Session {
   int64_t meta_ttl_ = 0;        // ma: T
   int64_t meta_vivify_ttl_ = 0; // ma: N
   bool meta_set_ = false;     // the data block being read belongs to an ms
+  bool meta_set_stale_ok_ = false;  // ...with C and I (StoreMode::kCasOrStale)
 
   std::function<void()> wake_;
   std::function<void(OutputBuffer&)> on_resume_;  // set while Busy(): writes the reply

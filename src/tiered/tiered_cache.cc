@@ -232,6 +232,7 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
   const bool combine = mode == StoreMode::kAppend || mode == StoreMode::kPrepend;
   if (!combine && !IsLarge(data.value_buffer().size())) data = Compress(std::move(data));
   ram::Item* const raw = data.Release();  // our reference, kept across attempts
+  const uint32_t own_expiry = raw->expires_at.load(std::memory_order_relaxed);
   Result<uint64_t> result = Status::NotStored();
   for (int attempt = 0; attempt < 64; ++attempt) {
     // The key's current version, wherever it lives.
@@ -311,6 +312,19 @@ Result<uint64_t> TieredCache::StoreVersioned(StoreMode mode, WritableItem data,
         case StoreMode::kCas:
           if (current == nullptr) return Status::NotFound();
           return current_cas == expected_cas ? Status::Ok() : Status::Exists();
+        case StoreMode::kCasOrStale:
+          ram::UnmarkStale(candidate, own_expiry);  // an earlier attempt may have marked it
+          if (current == nullptr) return Status::NotFound();
+          if (current_cas == expected_cas) return Status::Ok();
+          if (expected_cas > current_cas) return Status::Exists();
+          if (live_in_ram != nullptr) {
+            ram::MarkStaleCopyOf(candidate, live_in_ram);
+          } else {
+            // Outside RAM: the stored expiry and no token (those live in RAM headers).
+            candidate->expires_at.store(current_expiry, std::memory_order_relaxed);
+            ram::SetState(candidate, ram::kItemStale);
+          }
+          return Status::Ok();
         case StoreMode::kSet:
           break;
       }

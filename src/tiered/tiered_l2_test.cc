@@ -151,6 +151,20 @@ TEST_F(TieredL2Test, CasGuardedDeleteAndArithmeticOnItemsOnlyInL2) {
   EXPECT_EQ(Value("n"), "5");
 }
 
+TEST_F(TieredL2Test, StaleStoreOnAnItemOnlyInL2) {
+  Open();
+  ASSERT_TRUE(cache_->Set("k", "v1").ok());
+  const uint64_t cas = cache_->Get("k")->cas();
+  Open();
+  EXPECT_EQ(cache_->Store(StoreMode::kCasOrStale, "k", "x", {}, cas + 1).code(), StatusCode::kExists);
+  ASSERT_TRUE(cache_->Store(StoreMode::kCasOrStale, "k", "old", {}, cas - 1).ok());
+  Result<Cache::MetaGetResult> read = cache_->MetaGet("k", {});
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->item.value(), "old");
+  EXPECT_TRUE(read->stale);
+  EXPECT_TRUE(read->win);
+}
+
 TEST_F(TieredL2Test, DelayedFlushIsPersistent) {
   Open();
   ASSERT_TRUE(cache_->Set("old", "v").ok());

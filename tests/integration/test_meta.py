@@ -52,6 +52,9 @@ CASES = {
     b"ms K2 1\r\nx\r\nmg K2 u\r\nmg K2 h\r\n",
     "debug": b"me K\r\nme\r\nms K 1 T100 F3\r\nx\r\nme K\r\nmg K v\r\nme K\r\n"
     + b"".join(b"ms K%d %d\r\n%s\r\nme K%d\r\n" % (n, n, b"y" * n, n) for n in (10, 200, 1000, 5000, 30000)),
+    "stale_store": b"ms K 1 T100\r\nx\r\nms K 1 C1 I c\r\ny\r\nmg K v t\r\nmg K v\r\n"
+    b"ms K2 1\r\nx\r\nmg K2 N30 v\r\nmd K2 I\r\nmg K2 v\r\nms K2 1 C1 I\r\nn\r\nmg K2 v\r\n"
+    b"ms K3 1\r\nx\r\nms K3 1 C1 I q\r\ny\r\nmg K3 v\r\nms K4 1 C1 I\r\nx\r\n",
     "large_value": b"ms K 20000 T0\r\n" + b"x" * 20000 + b"\r\nmg K v s\r\n",
 }
 
@@ -99,14 +102,6 @@ def test_byte_by_byte_input(servers):
     assert reply == expected
 
 
-@pytest.mark.parametrize("line", [b"ms K 1 C1 I\r\nx"])
-def test_flags_not_supported_yet_are_refused(servers, line):
-    """Flags this server does not implement yet are refused, never half done
-    (docs/compatibility.md)."""
-    _, rat = servers
-    assert exchange(rat, line + b"\r\n") == b"CLIENT_ERROR invalid flag\r\n" + SENTINEL_REPLY
-
-
 def test_quiet_gets_with_noop_barrier(servers):
     """The pipelining pattern meta clients use: quiet gets, then mn."""
     mc, rat = servers
@@ -121,7 +116,8 @@ def test_cas_guarded_delete_and_arithmetic_on_fresh_servers():
     data = (b"ms d 1\r\nx\r\nmg d c\r\nmd d C1 k\r\nmd d C2 k\r\nmg d c\r\n"
             b"ms s 1\r\nx\r\nmd s I C9\r\nmd s I C2\r\nmg s c v\r\n"
             b"ms a 1\r\nx\r\nms a 1 MA C4 c\r\ny\r\nms a 1 MA C4 c\r\nz\r\nms a 1 MP C5 c\r\nw\r\nmg a v\r\n"
-            b"ms n 1\r\n5\r\nmg n c\r\nma n C3 c v\r\nma n C4 c v\r\nma n C5 c v\r\nmg n v c\r\n")
+            b"ms n 1\r\n5\r\nmg n c\r\nma n C7 c v\r\nma n C7 c v\r\nma n C8 c v\r\nmg n v c\r\n"
+            b"ms t 1 T100\r\nx\r\nms t 1 C1 I c\r\ny\r\nms t 1 C99 I\r\nz\r\nmg t v c t\r\n")
     replies = []
     for start in (start_memcached, start_rat):
         server = start()
@@ -130,5 +126,6 @@ def test_cas_guarded_delete_and_arithmetic_on_fresh_servers():
         finally:
             server.stop()
     assert replies[1] == replies[0]
-    for expected in (b"HD kd", b"VA 1 c3 X W", b"HD c5", b"EX c0", b"HD c6", b"VA 3\r\nwxy"):
+    for expected in (b"HD kd", b"VA 1 c3 X W", b"HD c5", b"EX c0", b"HD c6", b"VA 3\r\nwxy",
+                     b"VA 1 c8\r\n6", b"EX\r\nVA 1 c9", b"HD c11", b"VA 1 c11 t100 X W\r\ny"):
         assert expected in replies[0], (expected, replies[0])
