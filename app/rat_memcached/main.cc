@@ -5,6 +5,7 @@
 #include <asio.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "common/logging.h"
 #include "config/server_config.h"
@@ -71,7 +72,18 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<rmc::Cache> cache = std::move(built).value();
 
+  std::optional<rmc::server::AuthFile> auth_file;
+  if (!config.auth_file.empty()) {
+    rmc::Result<rmc::server::AuthFile> loaded = rmc::server::AuthFile::Load(config.auth_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "rat_memcached: -Y/--auth-file: %s\n", loaded.status().message().c_str());
+      return kConfigError;
+    }
+    auth_file = std::move(loaded).value();
+  }
+
   rmc::server::ServerSettings settings;
+  settings.auth_file = auth_file ? &*auth_file : nullptr;
   settings.listen = config.listen_text;
   settings.port = config.listen.empty() ? 0 : config.listen.front().port;
   settings.max_connections = config.max_connections;

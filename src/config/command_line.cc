@@ -64,7 +64,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   int verbose = 0;
   bool version = false, enable_shutdown = false, daemonize = false;
   bool disable_flush_all = false, disable_dumping = false;
-  std::string pid_file, user, data_dir, l2_size;
+  std::string pid_file, user, data_dir, l2_size, auth_file;
   bool no_l2 = false;
   app.add_option("-p,--port", port, "TCP port to listen on (default: 11211)");
   app.add_option("-l,--listen", listen,
@@ -81,6 +81,9 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_flag("-A,--enable-shutdown", enable_shutdown, "enable the ascii \"shutdown\" command");
   app.add_flag("-F,--disable-flush-all", disable_flush_all, "refuse the flush_all command");
   app.add_flag("-X,--disable-dumping", disable_dumping, "refuse stats cachedump");
+  app.add_option("-Y,--auth-file", auth_file,
+                 "ASCII authentication: a file of user:password lines; clients first send "
+                 "\"set <any> 0 0 <n>\\r\\n<user> <password>\\r\\n\"");
   app.add_flag("-d,--daemon", daemonize, "run as a daemon");
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");
@@ -136,6 +139,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   if (enable_shutdown) config.enable_shutdown = true;
   if (disable_flush_all) config.flush_enabled = false;
   if (disable_dumping) config.dump_enabled = false;
+  if (!auth_file.empty()) config.auth_file = auth_file;
   if (daemonize) config.daemonize = true;
   if (!pid_file.empty()) config.pid_file = pid_file;
   if (!user.empty()) config.user = user;

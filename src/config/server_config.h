@@ -34,6 +34,7 @@ struct ServerConfig {
   bool enable_shutdown = false;           // -A
   bool flush_enabled = true;              // false: -F (flush_all refused)
   bool dump_enabled = true;               // false: -X (stats cachedump refused)
+  std::string auth_file;                  // -Y: ASCII authentication ("" = off)
   bool daemonize = false;                 // -d
   std::string pid_file;                   // -P
   std::string user;                       // -u

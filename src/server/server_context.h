@@ -17,6 +17,7 @@
 #include "common/network_stats.h"
 #include "common/task_pool.h"
 #include "ratmemcache/cache.h"
+#include "server/auth_file.h"
 #include "server/prefix_stats.h"
 #include "server/server_stats.h"
 
@@ -32,6 +33,9 @@ struct ServerSettings {
   bool enable_shutdown = false;  // -A
   bool flush_enabled = true;     // false: -F, flush_all is refused
   bool dump_enabled = true;      // false: -X, stats cachedump is refused
+  // -Y: connections must authenticate first (memcached's ASCII auth); null = off. Not
+  // owned; must outlive the context.
+  const AuthFile* auth_file = nullptr;
   uint32_t tcp_backlog = 1024;
   // Threads that finish gets needing L2 off the event loop; 0 = as many as worker threads.
   uint32_t l2_read_threads = 0;

@@ -145,7 +145,7 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
   w.Number("tcp_backlog", s.tcp_backlog);
   w.Line("binding_protocol", "ascii");
   w.Line("auth_enabled_sasl", "no");
-  w.Line("auth_enabled_ascii", "no");
+  w.Line("auth_enabled_ascii", s.auth_file != nullptr ? s.auth_file->path() : "no");
   w.Number("item_size_max", options.max_item_size);
   w.Line("maxconns_fast", "yes");
   w.Line("flush_enabled", s.flush_enabled ? "yes" : "no");

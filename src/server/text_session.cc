@@ -79,12 +79,26 @@ StoreMode ModeOf(TextCommand command) {
 }  // namespace
 
 TextSession::TextSession(ServerContext* context, ThreadStats* stats, uint64_t id)
-    : context_(context), cache_(context->cache()), stats_(stats), id_(id) {}
+    : context_(context),
+      cache_(context->cache()),
+      stats_(stats),
+      id_(id),
+      authenticated_(context->settings().auth_file == nullptr) {}
 
 size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
   size_t pos = 0;
   while (!close_ && !Busy()) {
     const std::string_view rest = input.substr(pos);
+    if (!authenticated_) {
+      bool need_more = false;
+      pos += ConsumeAuth(rest, &need_more);
+      if (authenticated_) {  // logged in: answer, then serve the rest normally
+        out.Append(auth_reply_);
+        auth_reply_ = {};
+      }
+      if (need_more || close_) break;
+      continue;
+    }
     if (state_ == State::kValue) {
       pos += ConsumeValue(rest, out);
       if (state_ == State::kValue) break;
@@ -123,6 +137,10 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
       case ParseStatus::kNeedMore:
         break;
     }
+  }
+  if (!auth_reply_.empty()) {  // the last answer of this read before logging in
+    if (!close_) out.Append(auth_reply_);
+    auth_reply_ = {};
   }
   return pos;
 }

@@ -118,6 +118,11 @@ class TextSession final : public Session {
   void AppendMetaStatus(OutputBuffer& out, std::string_view code, bool with_cas, uint64_t cas) const;
   // One 'O' or 'k' token's echo.
   char* PutMetaEchoToken(char* p, std::string_view token) const;
+  // memcached's ASCII authentication (-Y, ascii_auth.cc): before anything else the client
+  // must send "set <any> <any> <any> <n>\r\n<user> <password>\r\n". Returns the bytes of
+  // `input` used and leaves its answer in auth_reply_; sets *need_more when it waits for
+  // more input.
+  size_t ConsumeAuth(std::string_view input, bool* need_more);
   // memcached -vv style: "<id command line" at debug level.
   void LogCommand(std::string_view line) const;
   // Appends `text` unless the current command said noreply.
@@ -158,6 +163,10 @@ class TextSession final : public Session {
   int64_t meta_vivify_ttl_ = 0; // ma: N
   bool meta_set_ = false;     // the data block being read belongs to an ms
   bool meta_set_stale_ok_ = false;  // ...with C and I (StoreMode::kCasOrStale)
+
+  bool authenticated_ = true;  // false until ASCII auth succeeds (-Y)
+  size_t auth_pending_ = 0;    // bytes of the credentials block still awaited (0: a line)
+  std::string_view auth_reply_;  // the answer to send for this read (the last one wins)
 
   std::function<void()> wake_;
   std::function<void(OutputBuffer&)> on_resume_;  // set while Busy(): writes the reply
