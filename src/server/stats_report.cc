@@ -28,6 +28,22 @@ class StatWriter {
   OutputBuffer& out_;
 };
 
+// The persistent tier's figures, in "stats" and "stats tiers".
+void WriteL2Figures(const CacheStats& cache, StatWriter& w) {
+  w.Number("l2_items", cache.l2_items);
+  w.Number("l2_bytes", cache.l2_bytes);
+  w.Number("l2_get_hits", cache.l2_hits);
+  w.Number("l2_get_misses", cache.l2_gets - cache.l2_hits);
+  w.Number("l2_writes", cache.l2_writes);
+  w.Number("l2_promotions", cache.l2_promotions);
+  w.Number("l2_demotions", cache.l2_demotions);
+  w.Number("l2_write_behind_items", cache.l2_write_behind_items);
+  w.Number("l2_write_behind_bytes", cache.l2_write_behind_bytes);
+  w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
+  w.Number("l2_direct_stores", cache.l2_direct_stores);
+  w.Number("l2_errors", cache.l2_errors);
+}
+
 std::string Rusage(int64_t seconds, int64_t micros) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%" PRId64 ".%06" PRId64, seconds, micros);
@@ -96,18 +112,7 @@ void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
   w.Number("evictions", cache.evictions);
   w.Number("reclaimed", cache.reclaimed);
   if (cache.l2_enabled) {
-    w.Number("l2_items", cache.l2_items);
-    w.Number("l2_bytes", cache.l2_bytes);
-    w.Number("l2_get_hits", cache.l2_hits);
-    w.Number("l2_get_misses", cache.l2_gets - cache.l2_hits);
-    w.Number("l2_writes", cache.l2_writes);
-    w.Number("l2_promotions", cache.l2_promotions);
-    w.Number("l2_demotions", cache.l2_demotions);
-    w.Number("l2_write_behind_items", cache.l2_write_behind_items);
-    w.Number("l2_write_behind_bytes", cache.l2_write_behind_bytes);
-    w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
-    w.Number("l2_direct_stores", cache.l2_direct_stores);
-    w.Number("l2_errors", cache.l2_errors);
+    WriteL2Figures(cache, w);
     // The same figures under the names of memcached's extstore, where it has one.
     w.Number("get_extstore", cache.l2_gets);
     w.Number("miss_from_extstore", cache.l2_gets - cache.l2_hits);
@@ -210,19 +215,8 @@ void WriteTiersStats(ServerContext& context, OutputBuffer& out) {
   w.Number("l1_evictions", cache.evictions);
   w.Line("l2_enabled", cache.l2_enabled ? "yes" : "no");
   if (cache.l2_enabled) {
-    w.Number("l2_items", cache.l2_items);
-    w.Number("l2_bytes", cache.l2_bytes);
     w.Number("l2_limit_maxbytes", options.l2.max_disk_size);
-    w.Number("l2_get_hits", cache.l2_hits);
-    w.Number("l2_get_misses", cache.l2_gets - cache.l2_hits);
-    w.Number("l2_promotions", cache.l2_promotions);
-    w.Number("l2_demotions", cache.l2_demotions);
-    w.Number("l2_direct_stores", cache.l2_direct_stores);
-    w.Number("l2_writes", cache.l2_writes);
-    w.Number("l2_write_behind_items", cache.l2_write_behind_items);
-    w.Number("l2_write_behind_bytes", cache.l2_write_behind_bytes);
-    w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
-    w.Number("l2_errors", cache.l2_errors);
+    WriteL2Figures(cache, w);
   }
   w.End();
 }

@@ -49,6 +49,19 @@ CASES = {
 }
 
 
+def both_servers(auth_file, talk):
+    """(memcached's, rat_memcached's) result of `talk(server)`, each server started with
+    `-Y auth_file`."""
+    replies = []
+    for start in (start_memcached, start_rat):
+        server = start("-Y", auth_file)
+        try:
+            replies.append(talk(server))
+        finally:
+            stop(server)
+    return replies
+
+
 def exchange_packets(server, packets):
     """Sends each packet separately (memcached answers once per read before login)."""
     import time
@@ -71,29 +84,17 @@ PACKETS = {
 
 @pytest.mark.parametrize("name", sorted(PACKETS))
 def test_same_replies_packet_by_packet(auth_file, name):
-    replies = []
-    for start in (start_memcached, start_rat):
-        server = start("-Y", auth_file)
-        try:
-            replies.append(exchange_packets(server, PACKETS[name]))
-        finally:
-            stop(server)
-    assert replies[1] == replies[0]
+    expected, actual = both_servers(auth_file, lambda server: exchange_packets(server, PACKETS[name]))
+    assert actual == expected
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_replies_as_memcached(auth_file, name):
     data = CASES[name] + SENTINEL
-    replies = []
-    for start in (start_memcached, start_rat):
-        server = start("-Y", auth_file)
-        try:
-            # Before a login memcached may answer only the last line of a read: wait for
-            # silence, not for the sentinel's reply.
-            replies.append(exchange(server, data, until=None))
-        finally:
-            stop(server)
-    assert replies[1] == replies[0]
+    # Before a login memcached may answer only the last line of a read: wait for silence,
+    # not for the sentinel's reply.
+    expected, actual = both_servers(auth_file, lambda server: exchange(server, data, until=None))
+    assert actual == expected
 
 
 def test_counters_and_settings(auth_file):
@@ -123,15 +124,8 @@ def test_pymemcache_cannot_use_the_cache_unauthenticated(auth_file):
 
 
 def test_long_junk_line_closes_like_memcached(auth_file):
-    data = b"x" * 3000
-    replies = []
-    for start in (start_memcached, start_rat):
-        server = start("-Y", auth_file)
-        try:
-            replies.append(exchange(server, data, until=None))
-        finally:
-            stop(server)
-    assert replies[1] == replies[0] == (b"", True)
+    expected, actual = both_servers(auth_file, lambda server: exchange(server, b"x" * 3000, until=None))
+    assert actual == expected == (b"", True)
 
 
 @pytest.mark.parametrize("text, fragment", [("nocolon\n", "malformed"), ("", "no user:password")])
