@@ -5,6 +5,7 @@
 #include <asio.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "common/logging.h"
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "rat_memcached: -Y/--auth-file: %s\n", loaded.status().message().c_str());
       return kConfigError;
     }
-    auth_file = std::move(loaded).value();
+    auth_file.emplace(std::move(loaded).value());
   }
 
   rmc::server::ServerSettings settings;
@@ -111,6 +112,23 @@ int main(int argc, char** argv) {
   signals.async_wait([&main_context](const asio::error_code& ec, int) {
     if (!ec) main_context.stop();
   });
+  // SIGHUP: read the -Y password file again, as memcached does.
+  asio::signal_set hangups(main_context, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangups.async_wait([&](const asio::error_code& ec, int) {
+      if (ec) return;
+      if (auth_file) {
+        rmc::Status reloaded = auth_file->Reload();
+        if (reloaded.ok()) {
+          rmc::Log().info("SIGHUP: reloaded {}", auth_file->path());
+        } else {
+          rmc::Log().warn("SIGHUP: {}; the entries loaded before stay in force", reloaded.message());
+        }
+      }
+      await_hangup();
+    });
+  };
+  await_hangup();
   context.set_network_stats([&server] { return server.Stats(); });
   context.set_shutdown_handler([&main_context](rmc::server::ShutdownMode) {
     asio::post(main_context, [&main_context] { main_context.stop(); });

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 from pymemcache.client.base import Client
@@ -140,3 +141,40 @@ def test_bad_auth_file_is_a_config_error(text, fragment):
         assert handle.name in result.stderr and fragment in result.stderr
     finally:
         os.unlink(handle.name)
+
+
+def test_sighup_reloads_the_password_file_and_keeps_it_on_errors():
+    handle = tempfile.NamedTemporaryFile("w", suffix=".auth", delete=False)
+    handle.write("alice:wonderland\n")
+    handle.close()
+    rat = start_rat("-Y", handle.name)
+    login_bob = b"set x 0 0 11\r\nbob builder\r\n"
+    try:
+        assert exchange(rat, login_bob, until=None)[0] == b"CLIENT_ERROR authentication failure\r\n"
+        with open(handle.name, "w") as f:
+            f.write("bob:builder\n")
+        rat.process.send_signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while exchange(rat, login_bob, until=None)[0] != b"STORED\r\n":
+            assert time.time() < deadline, "SIGHUP did not reload the file"
+            time.sleep(0.1)
+        with open(handle.name, "w") as f:
+            f.write("malformed line\n")
+        rat.process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert rat.alive()
+        assert exchange(rat, login_bob, until=None)[0] == b"STORED\r\n", "a bad edit keeps the old entries"
+    finally:
+        rat.stop()
+        os.unlink(handle.name)
+
+
+def test_sighup_without_auth_file_does_not_stop_the_server():
+    rat = start_rat()
+    try:
+        rat.process.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        assert rat.alive()
+        assert exchange(rat, SENTINEL)[0] == SENTINEL_REPLY
+    finally:
+        rat.stop()
