@@ -264,7 +264,10 @@ void TextSession::ReplyMetaSet(const Result<uint64_t>& stored, OutputBuffer& out
 void TextSession::MetaDelete(const TextRequest& request, OutputBuffer& out) {
   PrepareMeta(request);
   const MetaFlags& flags = request.meta;
-  const uint64_t expected_cas = flags.has_cas ? flags.compare_cas : 0;
+  // memcached compares any C given, C0 included, and no item has CAS 0: C0 matches
+  // nothing, which UINT64_MAX (never handed out) expresses here.
+  const uint64_t expected_cas =
+      !flags.has_cas ? 0 : flags.compare_cas != 0 ? flags.compare_cas : UINT64_MAX;
   const bool invalidate = flags.invalidate;
   const bool touch = flags.has_ttl;
   const int64_t ttl = flags.ttl;
@@ -381,7 +384,8 @@ void TextSession::ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, Outp
     AppendMetaStatus(out, code, false, 0);
     return;
   }
-  if (meta_quiet_) return;
+  // As memcached: q hides the answer for an existing item, not for one N just created.
+  if (meta_quiet_ && !outcome.created) return;
   char digits[20];
   const size_t length = FormatDecimal(result->value, digits);
   char* const start = out.Reserve(kMaxMetaLine + length + 2);

@@ -55,6 +55,8 @@ CASES = {
     "stale_store": b"ms K 1 T100\r\nx\r\nms K 1 C1 I c\r\ny\r\nmg K v t\r\nmg K v\r\n"
     b"ms K2 1\r\nx\r\nmg K2 N30 v\r\nmd K2 I\r\nmg K2 v\r\nms K2 1 C1 I\r\nn\r\nmg K2 v\r\n"
     b"ms K3 1\r\nx\r\nms K3 1 C1 I q\r\ny\r\nmg K3 v\r\nms K4 1 C1 I\r\nx\r\n",
+    "quiet_vivify_and_cas_zero": b"ma K N50 q\r\nma K q\r\nms K2 1\r\nx\r\nmd K2 C0\r\nmd K2 C0 I\r\n"
+    b"md K3 C0\r\nmg K2 v\r\nms K4 3\r\nabc\r\nma K4 C99\r\nma K4 C0 v\r\n",
     "large_value": b"ms K 20000 T0\r\n" + b"x" * 20000 + b"\r\nmg K v s\r\n",
 }
 
