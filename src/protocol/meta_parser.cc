@@ -33,13 +33,6 @@ ParseResult Reply(size_t consumed, std::string_view text) {
 
 ParseResult Request(size_t consumed) { return ParseResult{ParseStatus::kRequest, consumed, {}}; }
 
-bool OpaqueTooLong(const MetaFlags& flags) {
-  for (size_t i = 0; i < flags.count; ++i) {
-    if (flags.token[i][0] == 'O' && flags.token[i].size() > kMaxMetaOpaque) return true;
-  }
-  return false;
-}
-
 bool KeyDecodes(std::string_view key) {
   char decoded[kMaxKey];
   return Base64Decode(key, decoded, sizeof(decoded)) != 0;
@@ -84,6 +77,8 @@ std::string_view PreparseMetaFlags(std::span<const std::string_view> tokens, std
         flags->with_hit = true;
         break;
       case 'O':
+        flags->opaque_too_long |= token.size() > kMaxMetaOpaque;
+        break;
       case 'P':
       case 'L':
       case 'k':
@@ -173,12 +168,12 @@ ParseResult ParseMetaCommand(std::span<const std::string_view> words, size_t nto
     case 'g':
       request->command = TextCommand::kMetaGet;
       if (!error.empty()) return Reply(consumed, error);
-      if (OpaqueTooLong(flags)) return Reply(consumed, kOpaqueTooLong);
+      if (flags.opaque_too_long) return Reply(consumed, kOpaqueTooLong);
       return Request(consumed);
     case 'd':
       request->command = TextCommand::kMetaDelete;
       if (!error.empty()) return Reply(consumed, kInvalidOrDuplicate);
-      if (OpaqueTooLong(flags)) return Reply(consumed, kOpaqueTooLong);
+      if (flags.opaque_too_long) return Reply(consumed, kOpaqueTooLong);
       return Request(consumed);
     case 'a':
       request->command = TextCommand::kMetaArithmetic;
@@ -209,7 +204,7 @@ ParseResult ParseMetaCommand(std::span<const std::string_view> words, size_t nto
       request->error = kMsMode;
       return Request(consumed);
   }
-  if (OpaqueTooLong(flags)) request->error = kOpaqueTooLong;
+  if (flags.opaque_too_long) request->error = kOpaqueTooLong;
   return Request(consumed);
 }
 

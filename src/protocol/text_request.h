@@ -60,6 +60,7 @@ struct MetaFlags {
   bool has_cas = false;     // C
   bool with_hit = false;    // h
   bool with_last_access = false;  // l
+  bool opaque_too_long = false;   // an O token longer than kMaxMetaOpaque
   char mode = 0;            // M (0: none given)
   int32_t ttl = 0;          // T
   int32_t vivify_ttl = 0;   // N

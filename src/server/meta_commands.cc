@@ -74,6 +74,7 @@ void TextSession::PrepareMeta(const TextRequest& request) {
   }
   meta_value_ = flags.value;
   meta_quiet_ = flags.no_reply;
+  meta_opaque_too_long_ = flags.opaque_too_long;
 }
 
 char* TextSession::PutMetaEchoToken(char* p, std::string_view token) const {
@@ -372,11 +373,7 @@ void TextSession::ReplyMetaArithmetic(const MetaArithmeticOutcome& outcome, Outp
       out.Append(protocol::reply::kNoMemory);
       return;
   }
-  bool opaque_too_long = false;
-  ForEachToken(meta_tokens_, [&](std::string_view token) {
-    opaque_too_long |= token[0] == 'O' && token.size() > protocol::kMaxMetaOpaque;
-  });
-  if (opaque_too_long) {
+  if (meta_opaque_too_long_) {  // refused only now, after the change, as memcached
     out.Append(kOpaqueTooLong);
     return;
   }

@@ -158,6 +158,7 @@ class TextSession final : public Session {
   bool meta_key_binary_ = false;
   bool meta_value_ = false;   // v
   bool meta_quiet_ = false;   // q
+  bool meta_opaque_too_long_ = false;  // ma answers it after the change
   bool meta_increment_ = true;  // ma: M mode
   int64_t meta_ttl_ = 0;        // ma: T
   int64_t meta_vivify_ttl_ = 0; // ma: N
