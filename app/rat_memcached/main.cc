@@ -83,8 +83,25 @@ int main(int argc, char** argv) {
     auth_file.emplace(std::move(loaded).value());
   }
 
+  std::optional<rmc::server::AuthFile> sasl_pwdb;
+  if (config.sasl) {
+    rmc::Result<rmc::server::AuthFile> loaded =
+        rmc::server::AuthFile::Load(config.sasl_pwdb, rmc::server::AuthFileFormat::kSaslPwdb);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "rat_memcached: -S/--sasl-pwdb: %s\n", loaded.status().message().c_str());
+      return kConfigError;
+    }
+    sasl_pwdb.emplace(std::move(loaded).value());
+  }
+
   rmc::server::ServerSettings settings;
   settings.auth_file = auth_file ? &*auth_file : nullptr;
+  settings.sasl_pwdb = sasl_pwdb ? &*sasl_pwdb : nullptr;
+  switch (config.protocol) {
+    case rmc::config::BindingProtocol::kAuto: settings.protocol = rmc::server::Protocol::kNegotiate; break;
+    case rmc::config::BindingProtocol::kAscii: settings.protocol = rmc::server::Protocol::kAscii; break;
+    case rmc::config::BindingProtocol::kBinary: settings.protocol = rmc::server::Protocol::kBinary; break;
+  }
   settings.listen = config.listen_text;
   settings.port = config.listen.empty() ? 0 : config.listen.front().port;
   settings.max_connections = config.max_connections;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdlib>
 
 #include "config/server_config.h"
 #include "ratmemcache/cache.h"
@@ -54,6 +55,42 @@ std::string VersionText() {
          " (RatMemCache; speaks the memcached 1.6.18 protocol)\n";
 }
 
+// memcached's rules for -S and -Y against -B.
+Status ResolveProtocol(bool protocol_given, ServerConfig* config) {
+  if (config->sasl && !config->auth_file.empty()) {
+    return Status::InvalidArgument(
+        "-S/--enable-sasl and -Y/--auth-file cannot be combined: SASL needs the binary "
+        "protocol, -Y the ascii one");
+  }
+  if (config->sasl) {
+    if (!protocol_given) {
+      config->protocol = BindingProtocol::kBinary;
+    } else if (config->protocol != BindingProtocol::kBinary) {
+      return Status::InvalidArgument(
+          "-S/--enable-sasl: you cannot allow the ASCII protocol while using SASL (-B binary)");
+    }
+    if (config->sasl_pwdb.empty()) {
+      const char* env = std::getenv("MEMCACHED_SASL_PWDB");
+      if (env != nullptr) config->sasl_pwdb = env;
+    }
+    if (config->sasl_pwdb.empty()) {
+      return Status::InvalidArgument(
+          "-S/--enable-sasl: no password file: give --sasl-pwdb FILE (or set "
+          "MEMCACHED_SASL_PWDB) with user:password lines");
+    }
+  }
+  if (!config->auth_file.empty()) {
+    if (!protocol_given) {
+      config->protocol = BindingProtocol::kAscii;
+    } else if (config->protocol != BindingProtocol::kAscii) {
+      return Status::InvalidArgument(
+          "-Y/--auth-file: you cannot allow the BINARY protocol while using ascii "
+          "authentication tokens (-B ascii)");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
@@ -64,8 +101,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   int verbose = 0;
   bool version = false, enable_shutdown = false, daemonize = false;
   bool disable_flush_all = false, disable_dumping = false;
-  std::string pid_file, user, data_dir, l2_size, auth_file;
-  bool no_l2 = false;
+  std::string pid_file, user, data_dir, l2_size, auth_file, protocol, sasl_pwdb;
+  bool no_l2 = false, sasl = false;
   app.add_option("-p,--port", port, "TCP port to listen on (default: 11211)");
   app.add_option("-l,--listen", listen,
                  "interface(s) to listen on, comma-separated host[:port] (default: 127.0.0.1)");
@@ -84,6 +121,13 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("-Y,--auth-file", auth_file,
                  "ASCII authentication: a file of user:password lines; clients first send "
                  "\"set <any> 0 0 <n>\\r\\n<user> <password>\\r\\n\"");
+  app.add_option("-B,--protocol", protocol,
+                 "protocol - one of ascii, binary, or auto (default: auto-negotiate)");
+  app.add_flag("-S,--enable-sasl", sasl,
+               "turn on SASL (PLAIN) authentication for the binary protocol; passwords from "
+               "--sasl-pwdb or $MEMCACHED_SASL_PWDB");
+  app.add_option("--sasl-pwdb", sasl_pwdb,
+                 "SASL password file: user:password lines (memcached's MEMCACHED_SASL_PWDB)");
   app.add_flag("-d,--daemon", daemonize, "run as a daemon");
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");
@@ -140,6 +184,23 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   if (disable_flush_all) config.flush_enabled = false;
   if (disable_dumping) config.dump_enabled = false;
   if (!auth_file.empty()) config.auth_file = auth_file;
+  if (sasl) config.sasl = true;
+  if (!sasl_pwdb.empty()) config.sasl_pwdb = sasl_pwdb;
+  bool protocol_given = !protocol.empty();
+  if (protocol_given) {
+    if (protocol == "auto" || protocol == "negotiate") {
+      config.protocol = BindingProtocol::kAuto;
+    } else if (protocol == "ascii") {
+      config.protocol = BindingProtocol::kAscii;
+    } else if (protocol == "binary") {
+      config.protocol = BindingProtocol::kBinary;
+    } else {
+      return Status::InvalidArgument("-B/--protocol: '" + protocol +
+                                     "' is not a protocol (valid: ascii, binary, auto)");
+    }
+  }
+  Status protocols = ResolveProtocol(protocol_given, &config);
+  if (!protocols.ok()) return protocols;
   if (daemonize) config.daemonize = true;
   if (!pid_file.empty()) config.pid_file = pid_file;
   if (!user.empty()) config.user = user;

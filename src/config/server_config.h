@@ -23,6 +23,13 @@ struct Endpoint {
   uint16_t port = 11211;
 };
 
+// Which protocol connections speak (memcached's -B).
+enum class BindingProtocol : uint8_t {
+  kAuto,    // chosen per connection by its first byte: 0x80 binary, anything else text
+  kAscii,   // text only (binary requests read as text)
+  kBinary,  // binary only (text closes the connection)
+};
+
 struct ServerConfig {
   ServerConfig() { cache.l2.enable_l2_cache = true; }  // the server persists by default
 
@@ -35,6 +42,11 @@ struct ServerConfig {
   bool flush_enabled = true;              // false: -F (flush_all refused)
   bool dump_enabled = true;               // false: -X (stats cachedump refused)
   std::string auth_file;                  // -Y: ASCII authentication ("" = off)
+  bool sasl = false;                      // -S: binary SASL authentication
+  // -S's password file: --sasl-pwdb, [server] sasl_pwdb, else $MEMCACHED_SASL_PWDB.
+  std::string sasl_pwdb;
+  // -B; kAuto becomes kBinary with -S and kAscii with -Y, as in memcached.
+  BindingProtocol protocol = BindingProtocol::kAuto;
   bool daemonize = false;                 // -d
   std::string pid_file;                   // -P
   std::string user;                       // -u

@@ -88,6 +88,26 @@ TEST(Toml, CompressionSectionApplies) {
   EXPECT_NE(bad.message().find("[compression] compression_threshold"), std::string::npos) << bad.message();
 }
 
+TEST(CommandLine, ProtocolFollowsSaslAndAsciiAuthAsInMemcached) {
+  EXPECT_EQ(Parse({})->config.protocol, BindingProtocol::kAuto);
+  EXPECT_EQ(Parse({"-B", "binary"})->config.protocol, BindingProtocol::kBinary);
+  EXPECT_EQ(Parse({"--protocol", "ascii"})->config.protocol, BindingProtocol::kAscii);
+  auto sasl = Parse({"-S", "--sasl-pwdb", "/etc/pw"});
+  ASSERT_TRUE(sasl.ok()) << sasl.status().message();
+  EXPECT_EQ(sasl->config.protocol, BindingProtocol::kBinary);
+  EXPECT_TRUE(sasl->config.sasl);
+  EXPECT_EQ(sasl->config.sasl_pwdb, "/etc/pw");
+  EXPECT_EQ(Parse({"-Y", "/etc/auth"})->config.protocol, BindingProtocol::kAscii);
+  for (std::vector<const char*> bad : {std::vector<const char*>{"-S", "-B", "auto", "--sasl-pwdb", "x"},
+                                       {"-Y", "f", "-B", "binary"},
+                                       {"-S", "-Y", "f", "--sasl-pwdb", "x"},
+                                       {"-B", "tcp"}}) {
+    auto parsed = Parse(bad);
+    EXPECT_FALSE(parsed.ok()) << bad[0] << " " << bad[1];
+    if (!parsed.ok()) EXPECT_NE(parsed.status().message().find('-'), std::string::npos);
+  }
+}
+
 TEST(CommandLine, BindAndListen) {
   auto bind = Parse({"--bind", "0.0.0.0:5000"});
   ASSERT_TRUE(bind.ok());

@@ -246,6 +246,9 @@ class Reader {
       if (key == "user") return String(node, section, key, &config_->user);
       if (key == "daemon") return Bool(node, section, key, &config_->daemonize);
       if (key == "backlog") return UintAs(node, section, key, 1, 65535, &config_->backlog);
+      if (key == "auth_file") return String(node, section, key, &config_->auth_file);
+      if (key == "enable_sasl") return Bool(node, section, key, &config_->sasl);
+      if (key == "sasl_pwdb") return String(node, section, key, &config_->sasl_pwdb);
     } else {
       return Fail(section, "", "unknown section (valid: server, l1, l2, ttl, performance, compression, logging)");
     }

@@ -1,6 +1,7 @@
 #include "server/auth_file.h"
 
 #include <fstream>
+#include <cstdint>
 #include <mutex>
 
 namespace ratmemcache::server {
@@ -16,12 +17,13 @@ bool SameBytes(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-Status AuthFile::Read(const std::string& path, std::vector<Entry>* entries) {
+Status AuthFile::Read(const std::string& path, AuthFileFormat format, std::vector<Entry>* entries) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return Status::IoError("auth file " + path + ": cannot be read");
   std::string line;
   size_t number = 0;
-  while (entries->size() < kMaxEntries && std::getline(file, line)) {
+  const size_t max_entries = format == AuthFileFormat::kAsciiAuth ? kMaxAsciiEntries : SIZE_MAX;
+  while (entries->size() < max_entries && std::getline(file, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const size_t colon = line.find(':');
@@ -29,7 +31,9 @@ Status AuthFile::Read(const std::string& path, std::vector<Entry>* entries) {
       return Status::InvalidArgument("auth file " + path + " line " + std::to_string(number) +
                                      ": malformed entry, expected user:password");
     }
-    entries->push_back(Entry{line.substr(0, colon), line.substr(colon + 1)});
+    std::string password = line.substr(colon + 1);
+    if (format == AuthFileFormat::kSaslPwdb) password = password.substr(0, password.find(':'));
+    entries->push_back(Entry{line.substr(0, colon), std::move(password)});
   }
   if (entries->empty()) {
     return Status::InvalidArgument("auth file " + path + ": no user:password entry");
@@ -37,30 +41,42 @@ Status AuthFile::Read(const std::string& path, std::vector<Entry>* entries) {
   return Status::Ok();
 }
 
-Result<AuthFile> AuthFile::Load(const std::string& path) {
+Result<AuthFile> AuthFile::Load(const std::string& path, AuthFileFormat format) {
   AuthFile auth;
   auth.path_ = path;
-  Status read = Read(path, &auth.entries_);
+  auth.format_ = format;
+  Status read = Read(path, format, &auth.entries_);
   if (!read.ok()) return read;
   return auth;
 }
 
 Status AuthFile::Reload() {
   std::vector<Entry> entries;
-  Status read = Read(path_, &entries);
+  Status read = Read(path_, format_, &entries);
   if (!read.ok()) return read;
   std::unique_lock lock(mu_);
   entries_.swap(entries);
   return Status::Ok();
 }
 
-bool AuthFile::Check(std::string_view user, std::string_view password) const {
-  std::shared_lock lock(mu_);
+bool AuthFile::Match(const std::vector<Entry>& entries, std::string_view user,
+                     std::string_view password) {
   bool match = false;
-  for (const Entry& entry : entries_) {
+  for (const Entry& entry : entries) {
     match |= SameBytes(user, entry.user) & SameBytes(password, entry.password);
   }
   return match;
+}
+
+bool AuthFile::Check(std::string_view user, std::string_view password) const {
+  std::shared_lock lock(mu_);
+  return Match(entries_, user, password);
+}
+
+bool AuthFile::CheckFresh(std::string_view user, std::string_view password) const {
+  std::vector<Entry> entries;
+  if (!Read(path_, format_, &entries).ok()) return false;
+  return Match(entries, user, password);
 }
 
 }  // namespace ratmemcache::server

@@ -1,8 +1,9 @@
 #pragma once
 
-// AuthFile: the "user:password" lines of memcached's ASCII authentication file (-Y).
-// Loaded at start and again by Reload() (SIGHUP, as memcached); Check() compares in
-// constant time per entry, as memcached does.
+// AuthFile: the "user:password" lines of memcached's ASCII authentication file (-Y) or
+// of its SASL password database (-S, memcached's MEMCACHED_SASL_PWDB). Loaded at start
+// and again by Reload() (SIGHUP, as memcached); Check() compares in constant time per
+// entry, as memcached does.
 // Thread-safe: Check() and Reload() may run at the same time from any threads.
 
 #include <shared_mutex>
@@ -14,25 +15,40 @@
 
 namespace ratmemcache::server {
 
+// How the lines of the file read.
+enum class AuthFileFormat : uint8_t {
+  // -Y: at most kMaxAsciiEntries lines (memcached ignores the rest); the password runs
+  // to the end of the line.
+  kAsciiAuth,
+  // -S: any number of lines; the password ends at the next ':' (memcached's pwdb allows
+  // more fields after it).
+  kSaslPwdb,
+};
+
 class AuthFile {
  public:
-  // Most entries read, as memcached (it ignores lines after the 8th).
-  static constexpr size_t kMaxEntries = 8;
+  // Most entries read for kAsciiAuth, as memcached.
+  static constexpr size_t kMaxAsciiEntries = 8;
 
-  // Reads `path`: one "user:password" per line (the password runs to the end of the
-  // line, '\r' excluded). Returns: IoError (cannot be read), InvalidArgument (a line
-  // without ':' or an empty file), each naming the file.
-  static Result<AuthFile> Load(const std::string& path);
+  // Reads `path`: one "user:password" per line ('\r' before the '\n' excluded).
+  // Returns: IoError (cannot be read), InvalidArgument (a line without ':' or an empty
+  // file), each naming the file.
+  static Result<AuthFile> Load(const std::string& path,
+                               AuthFileFormat format = AuthFileFormat::kAsciiAuth);
 
   // True when `user` and `password` match an entry.
   bool Check(std::string_view user, std::string_view password) const;
+  // As Check(), against the file as it is now (memcached's SASL pwdb reads the file on
+  // every authentication): false when it cannot be read. Leaves the loaded entries alone.
+  bool CheckFresh(std::string_view user, std::string_view password) const;
 
   // Reads the file again. On an error the entries loaded before stay in force (so a bad
   // edit cannot lock everyone out) and the error is returned.
   Status Reload();
 
   AuthFile() = default;
-  AuthFile(AuthFile&& other) noexcept : path_(std::move(other.path_)), entries_(std::move(other.entries_)) {}
+  AuthFile(AuthFile&& other) noexcept
+      : path_(std::move(other.path_)), format_(other.format_), entries_(std::move(other.entries_)) {}
 
   const std::string& path() const { return path_; }
 
@@ -42,9 +58,11 @@ class AuthFile {
     std::string password;
   };
   // Parses `path` into `entries`.
-  static Status Read(const std::string& path, std::vector<Entry>* entries);
+  static Status Read(const std::string& path, AuthFileFormat format, std::vector<Entry>* entries);
+  static bool Match(const std::vector<Entry>& entries, std::string_view user, std::string_view password);
 
   std::string path_;
+  AuthFileFormat format_ = AuthFileFormat::kAsciiAuth;
   mutable std::shared_mutex mu_;
   std::vector<Entry> entries_;  // guarded by mu_
 };

@@ -27,8 +27,6 @@ constexpr size_t kMaxMetaLine = 64 + protocol::kMaxMetaFlags * 24 +
                                 protocol::Base64EncodedSize(protocol::kMaxKey) + 8 +
                                 protocol::kMaxMetaOpaque;
 
-void ReleaseItemPin(void* item) { ItemHandle released(static_cast<ram::Item*>(item)); }
-
 char* Put(char* p, std::string_view text) {
   std::memcpy(p, text.data(), text.size());
   return p + text.size();
@@ -192,7 +190,7 @@ void TextSession::ReplyMetaGet(Result<Cache::MetaGetResult> found, bool touch, O
     return;
   }
   out.Commit(static_cast<size_t>(p - start));
-  out.AppendReference(value.data(), value.size(), Pin{&ReleaseItemPin, item.Release()});
+  out.AppendReference(value.data(), value.size(), PinItem(item));
   out.Append("\r\n");
 }
 

@@ -91,7 +91,8 @@ void PrefixStats::RecordDelete(std::string_view key) {
   if (Entry* entry = Find(key)) ++entry->deletes;
 }
 
-void PrefixStats::Dump(OutputBuffer& out) {
+std::string PrefixStats::Dump() {
+  std::string out;
   std::lock_guard lock(mu_);
   for (const std::vector<Entry>& bucket : buckets_) {
     for (auto it = bucket.rbegin(); it != bucket.rend(); ++it) {
@@ -104,10 +105,11 @@ void PrefixStats::Dump(OutputBuffer& out) {
         line.append(number, FormatDecimal(value, number));
       }
       line += "\r\n";
-      out.Append(line);
+      out += line;
     }
   }
-  out.Append("END\r\n");
+  out += "END\r\n";
+  return out;
 }
 
 void PrefixStats::Clear() {

@@ -32,8 +32,8 @@ class PrefixStats {
   void RecordSet(std::string_view key);
   void RecordDelete(std::string_view key);
 
-  // Appends the "PREFIX ..." lines and "END\r\n".
-  void Dump(OutputBuffer& out);
+  // The "PREFIX ..." lines and "END\r\n" (memcached's stats_prefix_dump).
+  std::string Dump();
   // Forgets every prefix ("stats reset").
   void Clear();
 

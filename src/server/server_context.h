@@ -23,6 +23,9 @@
 
 namespace ratmemcache::server {
 
+// Which protocol the sessions speak (memcached's -B; see config::BindingProtocol).
+enum class Protocol : uint8_t { kNegotiate, kAscii, kBinary };
+
 // The server settings that replies depend on (stats settings, shutdown, limits).
 struct ServerSettings {
   std::string listen;            // as given with -l, "" = NULL
@@ -36,6 +39,10 @@ struct ServerSettings {
   // -Y: connections must authenticate first (memcached's ASCII auth); null = off. Not
   // owned; must outlive the context.
   const AuthFile* auth_file = nullptr;
+  // -S: binary connections must authenticate with SASL PLAIN against this password
+  // file; null = off. Not owned; must outlive the context.
+  const AuthFile* sasl_pwdb = nullptr;
+  Protocol protocol = Protocol::kNegotiate;  // -B
   uint32_t tcp_backlog = 1024;
   // Threads that finish gets needing L2 off the event loop; 0 = as many as worker threads.
   uint32_t l2_read_threads = 0;

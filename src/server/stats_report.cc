@@ -12,20 +12,13 @@ namespace {
 
 class StatWriter {
  public:
-  explicit StatWriter(OutputBuffer& out) : out_(out) {}
-  void Line(std::string_view name, std::string_view value) {
-    std::string line = "STAT ";
-    line += name;
-    line += ' ';
-    line += value;
-    line += "\r\n";
-    out_.Append(line);
-  }
+  explicit StatWriter(StatsSink& out) : out_(out) {}
+  void Line(std::string_view name, std::string_view value) { out_.Stat(name, value); }
   void Number(std::string_view name, uint64_t value) { Line(name, std::to_string(value)); }
-  void End() { out_.Append("END\r\n"); }
+  void End() { out_.End(); }
 
  private:
-  OutputBuffer& out_;
+  StatsSink& out_;
 };
 
 // The persistent tier's figures, in "stats" and "stats tiers".
@@ -52,7 +45,16 @@ std::string Rusage(int64_t seconds, int64_t micros) {
 
 }  // namespace
 
-void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
+void TextStatsSink::Stat(std::string_view name, std::string_view value) {
+  std::string line = "STAT ";
+  line += name;
+  line += ' ';
+  line += value;
+  line += "\r\n";
+  out_.Append(line);
+}
+
+void WriteGeneralStats(ServerContext& context, StatsSink& out) {
   const CommandStats cmd = context.Stats();
   const CacheStats cache = context.CacheStatsSinceReset();
   const NetworkStats net = context.network_stats();
@@ -130,7 +132,7 @@ void WriteGeneralStats(ServerContext& context, OutputBuffer& out) {
   w.End();
 }
 
-void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
+void WriteSettingsStats(ServerContext& context, StatsSink& out) {
   const ServerSettings& s = context.settings();
   const CacheOptions& options = context.cache().options();
   StatWriter w(out);
@@ -148,8 +150,10 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
   w.Line("detail_enabled", "no");
   w.Line("cas_enabled", "yes");
   w.Number("tcp_backlog", s.tcp_backlog);
-  w.Line("binding_protocol", "ascii");
-  w.Line("auth_enabled_sasl", "no");
+  w.Line("binding_protocol", s.protocol == Protocol::kAscii    ? "ascii"
+                             : s.protocol == Protocol::kBinary ? "binary"
+                                                               : "auto-negotiate");
+  w.Line("auth_enabled_sasl", s.sasl_pwdb != nullptr ? "yes" : "no");
   w.Line("auth_enabled_ascii", s.auth_file != nullptr ? s.auth_file->path() : "no");
   w.Number("item_size_max", options.max_item_size);
   w.Line("maxconns_fast", "yes");
@@ -173,7 +177,7 @@ void WriteSettingsStats(ServerContext& context, OutputBuffer& out) {
   w.End();
 }
 
-void WriteItemsStats(ServerContext& context, OutputBuffer& out) {
+void WriteItemsStats(ServerContext& context, StatsSink& out) {
   StatWriter w(out);
   for (const Cache::SlabClassStats& c : context.cache().SlabClasses()) {
     const std::string prefix = "items:" + std::to_string(c.id) + ":";
@@ -188,7 +192,7 @@ void WriteItemsStats(ServerContext& context, OutputBuffer& out) {
   w.End();
 }
 
-void WriteSlabsStats(ServerContext& context, OutputBuffer& out) {
+void WriteSlabsStats(ServerContext& context, StatsSink& out) {
   StatWriter w(out);
   const std::vector<Cache::SlabClassStats> classes = context.cache().SlabClasses();
   for (const Cache::SlabClassStats& c : classes) {
@@ -203,7 +207,7 @@ void WriteSlabsStats(ServerContext& context, OutputBuffer& out) {
   w.End();
 }
 
-void WriteTiersStats(ServerContext& context, OutputBuffer& out) {
+void WriteTiersStats(ServerContext& context, StatsSink& out) {
   const CacheStats cache = context.CacheStatsSinceReset();
   const CacheOptions& options = context.cache().options();
   StatWriter w(out);

@@ -24,9 +24,6 @@ namespace reply = protocol::reply;
 
 namespace {
 
-// Releases the item reference a reply segment pinned.
-void ReleaseItemPin(void* item) { ItemHandle released(static_cast<ram::Item*>(item)); }
-
 // Longest "VALUE <key> <flags> <bytes> <cas>\r\n".
 constexpr size_t kMaxValueHeader = 6 + protocol::kMaxKey + 1 + 10 + 1 + 10 + 1 + 20 + 2;
 
@@ -61,7 +58,7 @@ void WriteValue(OutputBuffer& out, std::string_view key, ItemHandle& item, bool 
     return;
   }
   out.Commit(static_cast<size_t>(p - start));
-  out.AppendReference(value.data(), value.size(), Pin{&ReleaseItemPin, item.Release()});
+  out.AppendReference(value.data(), value.size(), PinItem(item));
   out.Append("\r\n");
 }
 
@@ -79,10 +76,7 @@ StoreMode ModeOf(TextCommand command) {
 }  // namespace
 
 TextSession::TextSession(ServerContext* context, ThreadStats* stats, uint64_t id)
-    : context_(context),
-      cache_(context->cache()),
-      stats_(stats),
-      id_(id),
+    : CacheSession(context, stats, id),
       authenticated_(context->settings().auth_file == nullptr) {}
 
 size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
@@ -242,25 +236,11 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
   }
 }
 
-bool TextSession::MayNeedDisk(std::string_view key) {
-  return context_->blocking_reads() != nullptr && wake_ && !cache_.ContainsInMemory(key);
-}
-
 void TextSession::ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas,
                                bool touch, OutputBuffer& out) {
   context_->prefix_stats().RecordGet(key, item.ok());
   CountRetrieval(touch, item.ok());
   if (item.ok()) WriteValue(out, key, item.value(), with_cas);
-}
-
-void TextSession::CountRetrieval(bool touch, bool hit) {
-  if (touch) {
-    stats_->cmd_touch.Add();
-    (hit ? stats_->touch_hits : stats_->touch_misses).Add();
-  } else {
-    stats_->cmd_get.Add();
-    (hit ? stats_->get_hits : stats_->get_misses).Add();
-  }
 }
 
 void TextSession::Retrieve(const TextRequest& request, OutputBuffer& out) {
@@ -364,13 +344,6 @@ void TextSession::ReplyPendingGet(PendingGet& pending, OutputBuffer& out) {
     ReplyGetItem(pending.keys[i], std::move(pending.items[i]), pending.with_cas, pending.touch, out);
   }
   out.Append(reply::kEnd);
-}
-
-void TextSession::Resume(OutputBuffer& out) {
-  if (!on_resume_) return;
-  const std::function<void(OutputBuffer&)> finish = std::move(on_resume_);
-  on_resume_ = nullptr;
-  finish(out);
 }
 
 void TextSession::ReplyDelete(const Status& deleted, OutputBuffer& out) {
@@ -521,8 +494,9 @@ void TextSession::ReplyArithmetic(bool increment, const Result<uint64_t>& result
 void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
   protocol::KeyList words = request.keys;
   std::string_view sub;
+  TextStatsSink text_sink(out);
   if (!words.Next(&sub)) {
-    WriteGeneralStats(*context_, out);
+    WriteGeneralStats(*context_, text_sink);
     return;
   }
   if (sub == "detail") {
@@ -532,22 +506,22 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
       context_->prefix_stats().set_enabled(mode == "on");
       out.Append(reply::kOk);
     } else if (mode == "dump") {
-      context_->prefix_stats().Dump(out);
+      out.Append(context_->prefix_stats().Dump());
     } else {
       out.Append(reply::kDetailUsage);
     }
     return;
   }
   if (sub == "tiers") {
-    WriteTiersStats(*context_, out);
+    WriteTiersStats(*context_, text_sink);
     return;
   }
   if (sub == "items") {
-    WriteItemsStats(*context_, out);
+    WriteItemsStats(*context_, text_sink);
     return;
   }
   if (sub == "slabs") {
-    WriteSlabsStats(*context_, out);
+    WriteSlabsStats(*context_, text_sink);
     return;
   }
   if (sub == "sizes") {
@@ -563,7 +537,7 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
     context_->ResetStats();
     out.Append(reply::kReset);
   } else if (sub == "settings") {
-    WriteSettingsStats(*context_, out);
+    WriteSettingsStats(*context_, text_sink);
   } else {
     out.Append(reply::kError);
   }

@@ -27,11 +27,12 @@
 #include "common/session.h"
 #include "protocol/text_request.h"
 #include "ratmemcache/cache.h"
+#include "server/cache_session.h"
 #include "server/server_context.h"
 
 namespace ratmemcache::server {
 
-class TextSession final : public Session {
+class TextSession final : public CacheSession {
  public:
   // Output beyond this many pending bytes pauses parsing until the client reads.
   static constexpr size_t kOutputHighWater = 1 << 20;
@@ -43,9 +44,6 @@ class TextSession final : public Session {
 
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
-  void SetWaker(std::function<void()> wake) override { wake_ = std::move(wake); }
-  bool Busy() const override { return static_cast<bool>(on_resume_); }
-  void Resume(OutputBuffer& out) override;
 
  private:
   enum class State : uint8_t { kCommand, kValue, kSwallow };
@@ -67,19 +65,10 @@ class TextSession final : public Session {
   // The VALUE line (and data) of one key of a get or gat, with its counters.
   void ReplyGetItem(std::string_view key, Result<ItemHandle> item, bool with_cas, bool touch,
                     OutputBuffer& out);
-  // Counts one retrieval (get or, with `touch`, gat) as a hit or a miss.
-  void CountRetrieval(bool touch, bool hit);
   // Replies to `pending` (every key looked up).
   void ReplyPendingGet(PendingGet& pending, OutputBuffer& out);
   // Looks `pending`'s keys marked WouldBlock up on a blocking-read thread; Busy() until done.
   void OffloadGet(std::shared_ptr<PendingGet> pending);
-  // True when a command on `key` may have to read an L2 file: L2 is on and the key is
-  // not in RAM.
-  bool MayNeedDisk(std::string_view key);
-  // Runs `work(cache, key)` here, or (MayNeedDisk) on a blocking-read thread, and then
-  // `finish(result, out)` here, at once or on Resume().
-  template <typename Work, typename Finish>
-  void RunOnKey(std::string_view key, Work work, Finish finish, OutputBuffer& out);
   void ReplyDelete(const Status& deleted, OutputBuffer& out);
   void ReplyTouch(const Status& touched, OutputBuffer& out);
   void ReplyArithmetic(bool increment, const Result<uint64_t>& result, OutputBuffer& out);
@@ -130,10 +119,6 @@ class TextSession final : public Session {
     if (!noreply_) out.Append(text);
   }
 
-  ServerContext* context_;
-  Cache& cache_;
-  ThreadStats* stats_;
-  uint64_t id_;
   State state_ = State::kCommand;
   bool close_ = false;
   bool noreply_ = false;  // of the command being served
@@ -169,35 +154,7 @@ class TextSession final : public Session {
   size_t auth_pending_ = 0;    // bytes of the credentials block still awaited (0: a line)
   std::string_view auth_reply_;  // the answer to send for this read (the last one wins)
 
-  std::function<void()> wake_;
-  std::function<void(OutputBuffer&)> on_resume_;  // set while Busy(): writes the reply
   std::vector<Result<ItemHandle>> found_;    // lookups of the get being served (reused)
 };
-
-// Defined here because meta_commands.cc runs commands through it too.
-template <typename Work, typename Finish>
-inline void TextSession::RunOnKey(std::string_view key, Work work, Finish finish, OutputBuffer& out) {
-  if (!MayNeedDisk(key)) {
-    finish(work(cache_, key), out);
-    return;
-  }
-  if (!context_->OffloadL2Reads()) {  // L2 reads are fast lately: stay on the loop
-    const auto start = std::chrono::steady_clock::now();
-    auto outcome = work(cache_, key);
-    context_->RecordL2Read(std::chrono::steady_clock::now() - start);
-    finish(std::move(outcome), out);
-    return;
-  }
-  using Outcome = decltype(work(cache_, key));
-  auto outcome = std::make_shared<std::optional<Outcome>>();
-  on_resume_ = [outcome, finish](OutputBuffer& o) { finish(std::move(**outcome), o); };
-  context_->blocking_reads()->Submit([outcome, work = std::move(work), cache = &cache_,
-                                      context = context_, key = std::string(key), wake = wake_] {
-    const auto start = std::chrono::steady_clock::now();
-    outcome->emplace(work(*cache, key));
-    context->RecordL2Read(std::chrono::steady_clock::now() - start);
-    wake();
-  });
-}
 
 }  // namespace ratmemcache::server

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ratmemcache/cache.h"
+#include "server/session_test_util.h"
 
 namespace ratmemcache::server {
 namespace {
@@ -28,29 +29,7 @@ class TextSessionTest : public ::testing::Test {
   // (unconsumed bytes are offered again with the next piece), and returns all output.
   std::string Converse(std::string_view input, size_t chunk, bool* closed = nullptr) {
     TextSession session(context_.get(), &context_->thread_stats(0));
-    BlockPool pool;
-    OutputBuffer out(&pool);
-    std::string pending;
-    std::string output;
-    for (size_t at = 0; at < input.size() && !session.WantsClose(); at += chunk) {
-      pending.append(input.substr(at, chunk));
-      for (;;) {
-        const size_t used = session.OnInput(pending, out);
-        pending.erase(0, used);
-        const bool drained_something = !out.empty();
-        while (!out.empty()) {
-          size_t taken = 0;
-          OutputSegment segments[64];
-          const size_t count = out.Front(segments, 64);
-          for (size_t i = 0; i < count; ++i) {
-            output.append(segments[i].data, segments[i].size);
-            taken += segments[i].size;
-          }
-          out.Consume(taken);
-        }
-        if (session.WantsClose() || used == 0 || (!drained_something && pending.empty())) break;
-      }
-    }
+    std::string output = FeedInPieces(session, input, chunk);
     if (closed != nullptr) *closed = session.WantsClose();
     return output;
   }

@@ -18,8 +18,9 @@ def server():
     s.stop()
 
 
-def test_memccapable_ascii_all_pass(server):
-    result = subprocess.run(["memccapable", "-h", "127.0.0.1", "-p", str(server.port), "-a"],
+@pytest.mark.parametrize("protocol", ["-a", "-b"])
+def test_memccapable_all_pass(server, protocol):
+    result = subprocess.run(["memccapable", "-h", "127.0.0.1", "-p", str(server.port), protocol],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All tests passed" in result.stdout
@@ -96,3 +97,27 @@ def test_many_clients_share_data(server):
     assert got == {f"shared{i}": str(i).encode() for i in range(20)}
     for client in writers + [reader]:
         client.close()
+
+
+def test_pylibmc_binary_protocol(server):
+    client = pylibmc.Client([server.address], binary=True, behaviors={"cas": True})
+    client.set("bin_a", "hello")
+    assert client.get("bin_a") == "hello"
+    client.set_multi({"bin_x": 1, "bin_y": "two", "bin_z": b"\x00bin"})
+    assert client.get_multi(["bin_x", "bin_y", "bin_z", "bin_nope"]) == {"bin_x": 1, "bin_y": "two",
+                                                                        "bin_z": b"\x00bin"}
+    assert (client.incr("bin_x", 5), client.decr("bin_x", 2)) == (6, 4)
+    assert client.add("bin_a", "no") is False
+    assert client.replace("bin_a", "yes") is True
+    assert client.append("bin_a", "!") and client.prepend("bin_a", ">")
+    value, cas = client.gets("bin_a")
+    assert value == ">yes!"
+    assert client.cas("bin_a", "new", cas) is True
+    assert client.cas("bin_a", "newer", cas) is False
+    assert client.get("bin_a") == "new"
+    assert client.delete("bin_a") is True and client.delete("bin_a") is False
+    assert client.touch("bin_y", 100) is True
+    client.set("bin_big", "x" * 500000)
+    assert len(client.get("bin_big")) == 500000
+    stats = client.get_stats()[0][1]
+    assert int(stats["cmd_set"]) >= 6
