@@ -38,6 +38,12 @@ class Session {
   virtual void SetWaker(std::function<void()> wake) {}
   virtual bool Busy() const { return false; }
   virtual void Resume(OutputBuffer& out) {}
+
+  // A reply too large to queue at once (a streamed value) is written in parts: while
+  // HasMoreOutput(), the session takes no input, and the network layer calls
+  // ContinueOutput() each time `out` has been sent, which appends the next part.
+  virtual bool HasMoreOutput() const { return false; }
+  virtual void ContinueOutput(OutputBuffer& out) {}
 };
 
 class SessionFactory {

@@ -186,6 +186,13 @@ void Connection::ProcessFresh(std::string_view input) {
   if (used == 0 && out_.empty()) in_stalled_ = true;
 }
 
+void Connection::YieldTurn() {
+  // Let the worker's other connections have a turn.
+  asio::post(worker_->context(), [self = shared_from_this()] {
+    if (!self->closed_) self->Drive();
+  });
+}
+
 void Connection::Drive() {
   int reads = 0;
   while (!closed_) {
@@ -206,6 +213,15 @@ void Connection::Drive() {
       return;
     }
     if (session_->Busy()) return;  // OnSessionReady() carries on
+    if (session_->HasMoreOutput()) {  // everything queued is sent: the next part
+      if (++reads > kReadsPerTurn) {
+        YieldTurn();
+        return;
+      }
+      session_->ContinueOutput(out_);
+      in_stalled_ = false;  // input held back meanwhile is served once the reply is done
+      continue;
+    }
     // Requests already received are answered, even while draining.
     if (in_end_ != in_begin_ && !in_stalled_) {
       ProcessBuffered();
@@ -221,10 +237,7 @@ void Connection::Drive() {
       return;
     }
     if (++reads > kReadsPerTurn) {
-      // Let the worker's other connections have a turn.
-      asio::post(worker_->context(), [self = shared_from_this()] {
-        if (!self->closed_) self->Drive();
-      });
+      YieldTurn();
       return;
     }
     const bool into_scratch = in_end_ == in_begin_;

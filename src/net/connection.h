@@ -52,6 +52,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Runs the connection until it must wait for the socket.
   void Drive();
+  // Drive() again later, after the worker's other connections had a turn.
+  void YieldTurn();
   FlushResult Flush();
   // Hands buffered input to the session. Returns true if it consumed anything.
   bool ProcessBuffered();

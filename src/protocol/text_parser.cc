@@ -4,6 +4,7 @@
 
 #include "common/decimal.h"
 #include "protocol/meta_parser.h"
+#include "protocol/stream_parser.h"
 #include "protocol/text_replies.h"
 
 namespace ratmemcache::protocol {
@@ -266,6 +267,10 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
       }
       if (name == "shutdown") return ParseShutdown(words, consumed, request);
       if (name == "slabs") return Reply(consumed, reply::kSlabsNotSupported);
+      if (IsStreamCommand(name)) {
+        return ParseStreamCommand(std::span<const std::string_view>(words.word, words.count),
+                                  consumed, request);
+      }
       return Reply(consumed, reply::kError);
     case 'a':
       if (name == "add") return ParseStorage(words, consumed, TextCommand::kAdd, request);
@@ -311,6 +316,7 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
   if (name == "lru_crawler") return Reply(consumed, reply::kLruCrawlerNotSupported);
   if (name == "watch") return Reply(consumed, reply::kWatchNotSupported);
   if (name == "extstore") return Reply(consumed, reply::kExtstoreNotSupported);
+
   // An HTTP request sent to the cache port: memcached hangs up without a word.
   if (words.word[words.count - 1].starts_with("HTTP/")) {
     return ParseResult{ParseStatus::kClose, consumed, {}};

@@ -37,6 +37,19 @@ enum class TextCommand : uint8_t {
   kMetaArithmetic,  // ma
   kMetaNoop,        // mn
   kMetaDebug,       // me
+  // The seed's streaming extension (docs/protocol.md): arguments in TextRequest::stream.
+  kStreamGet,  // streaming_get / sget <key> [chunk_size]
+  kSetBegin,   // set_begin <key> <total_size> <chunk_count> <flags> [exptime]
+  kSetData,    // set_data <key> <chunk_no> <len> (value_length), then the data block
+  kSetEnd,     // set_end <key>
+};
+
+// The arguments of the streaming commands.
+struct StreamArgs {
+  uint32_t chunk_size = 0;   // streaming_get
+  uint64_t total_size = 0;   // set_begin
+  uint32_t chunk_count = 0;  // set_begin
+  uint32_t chunk_no = 0;     // set_data
 };
 
 // memcached refuses meta command lines of more than 20 tokens (its MFLAG_MAX_OPT_LENGTH,
@@ -102,6 +115,8 @@ struct TextRequest {
   std::string_view args;
   // Meta commands: flags (key and value_length above).
   MetaFlags meta;
+  // Streaming commands (key, flags, exptime and value_length above).
+  StreamArgs stream;
   // A meta command memcached answers with an error only after reading its line (ms also
   // swallows its data block: value_length + 2 bytes): the error line, with "\r\n".
   std::string_view error;

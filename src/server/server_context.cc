@@ -15,11 +15,20 @@ ServerContext::ServerContext(Cache* cache, const ServerSettings& settings)
   for (uint32_t i = 0; i < settings.threads; ++i) {
     thread_stats_.push_back(std::make_unique<ThreadStats>());
   }
+  upload_budget_ = std::max<uint64_t>(1ull << 30, 2 * cache->options().max_item_size);
   always_offload_ = settings.l2_read_mode == "offload";
   if (cache->options().l2.enable_l2_cache && settings.l2_read_mode != "inline") {
     const uint32_t threads = settings.l2_read_threads != 0 ? settings.l2_read_threads : settings.threads;
     blocking_reads_ = std::make_unique<TaskPool>(threads, "rmc-l2-read");
   }
+}
+
+bool ServerContext::TryReserveUpload(uint64_t bytes) {
+  uint64_t used = upload_bytes_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > upload_budget_ - used) return false;
+  } while (!upload_bytes_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+  return true;
 }
 
 void ServerContext::set_verbosity(uint32_t level) {

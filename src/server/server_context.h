@@ -112,6 +112,16 @@ class ServerContext {
     if (blocking_reads_) blocking_reads_->Stop();
   }
 
+  // The budget of chunked uploads (set_begin .. set_end) in progress on all connections:
+  // their values are held in memory until set_end. TryReserveUpload() takes `bytes` of
+  // it, or returns false when that would exceed upload_budget(); ReleaseUpload() gives
+  // them back.
+  bool TryReserveUpload(uint64_t bytes);
+  void ReleaseUpload(uint64_t bytes) { upload_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
+  uint64_t upload_bytes() const { return upload_bytes_.load(std::memory_order_relaxed); }
+  // 1 GiB, or twice the item size limit when that is larger.
+  uint64_t upload_budget() const { return upload_budget_; }
+
   // Asks the process to stop; installed by the application.
   void RequestShutdown(ShutdownMode mode) const {
     if (shutdown_) shutdown_(mode);
@@ -135,6 +145,8 @@ class ServerContext {
   std::unique_ptr<TaskPool> blocking_reads_;
   std::atomic<uint64_t> l2_read_ns_{0};  // smoothed duration of L2 file reads
   bool always_offload_ = false;          // l2_read_mode "offload" (read per request)
+  std::atomic<uint64_t> upload_bytes_{0};
+  uint64_t upload_budget_ = 0;
 };
 
 }  // namespace ratmemcache::server

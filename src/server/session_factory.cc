@@ -32,6 +32,10 @@ class NegotiatingSession final : public Session {
   void Resume(OutputBuffer& out) override {
     if (chosen_) chosen_->Resume(out);
   }
+  bool HasMoreOutput() const override { return chosen_ && chosen_->HasMoreOutput(); }
+  void ContinueOutput(OutputBuffer& out) override {
+    if (chosen_) chosen_->ContinueOutput(out);
+  }
 
  private:
   ServerContext* context_;

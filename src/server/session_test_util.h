@@ -11,7 +11,8 @@
 namespace ratmemcache::server {
 
 // Feeds `input` to `session` in pieces of `chunk` bytes (unconsumed bytes are offered
-// again with the next piece, as the network layer does) and returns everything it wrote.
+// again with the next piece, as the network layer does; a reply written in parts is
+// continued each time the output is drained) and returns everything it wrote.
 // Stops when the session wants the connection closed.
 inline std::string FeedInPieces(Session& session, std::string_view input, size_t chunk) {
   BlockPool pool;
@@ -33,6 +34,7 @@ inline std::string FeedInPieces(Session& session, std::string_view input, size_t
           taken += segments[i].size;
         }
         out.Consume(taken);
+        if (out.empty() && session.HasMoreOutput()) session.ContinueOutput(out);
       }
       if (session.WantsClose() || used == 0 || (!drained_something && pending.empty())) break;
     }

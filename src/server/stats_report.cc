@@ -129,6 +129,8 @@ void WriteGeneralStats(ServerContext& context, StatsSink& out) {
     w.Number("compressed_stores", cache.compressed_stores);
     w.Number("compression_saved_bytes", cache.compression_saved_bytes);
   }
+  // Ours: bytes held by chunked uploads (set_begin .. set_end) in progress.
+  w.Number("stream_upload_bytes", context.upload_bytes());
   w.End();
 }
 

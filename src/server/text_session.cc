@@ -98,6 +98,12 @@ size_t TextSession::OnInput(std::string_view input, OutputBuffer& out) {
       if (state_ == State::kValue) break;
       continue;
     }
+    if (state_ == State::kChunk) {
+      pos += ConsumeChunk(rest, out);
+      if (state_ == State::kChunk) break;
+      continue;
+    }
+    if (HasMoreOutput()) break;  // a streamed reply first
     if (state_ == State::kSwallow) {
       const size_t n = std::min(rest.size(), swallow_remaining_);
       pos += n;
@@ -232,6 +238,18 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
       return;
     case TextCommand::kMetaDebug:
       MetaDebug(request, out);
+      return;
+    case TextCommand::kStreamGet:
+      StreamGet(request, out);
+      return;
+    case TextCommand::kSetBegin:
+      SetBegin(request, out);
+      return;
+    case TextCommand::kSetData:
+      SetData(request, out);
+      return;
+    case TextCommand::kSetEnd:
+      SetEnd(request, out);
       return;
   }
 }

@@ -28,6 +28,7 @@
 #include "protocol/text_request.h"
 #include "ratmemcache/cache.h"
 #include "server/cache_session.h"
+#include "server/chunked_upload.h"
 #include "server/server_context.h"
 
 namespace ratmemcache::server {
@@ -42,11 +43,19 @@ class TextSession final : public CacheSession {
   // `id` names the session in log lines.
   TextSession(ServerContext* context, ThreadStats* stats, uint64_t id = 0);
 
+  ~TextSession() override;
+
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
+  // streaming_get writes its chunks as the client reads them (streaming_commands.cc).
+  bool HasMoreOutput() const override { return outgoing_.active; }
+  void ContinueOutput(OutputBuffer& out) override;
+
+  // Most chunked uploads one connection may have in progress at once.
+  static constexpr size_t kMaxUploadsPerConnection = 4;
 
  private:
-  enum class State : uint8_t { kCommand, kValue, kSwallow };
+  enum class State : uint8_t { kCommand, kValue, kSwallow, kChunk };
 
   void Execute(const protocol::TextRequest& request, OutputBuffer& out);
   // A retrieval handed to the blocking-read threads: filled there, replied to here.
@@ -107,6 +116,17 @@ class TextSession final : public CacheSession {
   void AppendMetaStatus(OutputBuffer& out, std::string_view code, bool with_cas, uint64_t cas) const;
   // One 'O' or 'k' token's echo.
   char* PutMetaEchoToken(char* p, std::string_view token) const;
+  // The streaming extension (streaming_commands.cc, docs/protocol.md).
+  void StreamGet(const protocol::TextRequest& request, OutputBuffer& out);
+  // Starts sending `item` (a hit) in chunks, or answers the miss.
+  void BeginOutgoingStream(Result<ItemHandle> item, OutputBuffer& out);
+  void SetBegin(const protocol::TextRequest& request, OutputBuffer& out);
+  void SetData(const protocol::TextRequest& request, OutputBuffer& out);
+  // Reads the data block of a set_data into its upload (kChunk).
+  size_t ConsumeChunk(std::string_view input, OutputBuffer& out);
+  void SetEnd(const protocol::TextRequest& request, OutputBuffer& out);
+  // The upload in progress for `key`, or uploads_.end().
+  std::vector<std::unique_ptr<ChunkedUpload>>::iterator FindUpload(std::string_view key);
   // memcached's ASCII authentication (-Y, ascii_auth.cc): before anything else the client
   // must send "set <any> <any> <any> <n>\r\n<user> <password>\r\n". Returns the bytes of
   // `input` used and leaves its answer in auth_reply_; sets *need_more when it waits for
@@ -155,6 +175,21 @@ class TextSession final : public CacheSession {
   std::string_view auth_reply_;  // the answer to send for this read (the last one wins)
 
   std::vector<Result<ItemHandle>> found_;    // lookups of the get being served (reused)
+
+  // streaming_get in progress: the item whose chunks are being written.
+  struct OutgoingStream {
+    bool active = false;
+    ItemHandle item;
+    std::string key;
+    uint32_t chunk_size = 0;
+    uint64_t next_chunk = 0;
+    uint64_t chunk_count = 0;
+  };
+  OutgoingStream outgoing_;
+  // Chunked uploads in progress (at most kMaxUploadsPerConnection).
+  std::vector<std::unique_ptr<ChunkedUpload>> uploads_;
+  ChunkedUpload* chunk_upload_ = nullptr;  // the upload a set_data block is read into
+  size_t chunk_remaining_ = 0;             // bytes of that block still to read
 };
 
 }  // namespace ratmemcache::server

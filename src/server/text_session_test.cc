@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "ratmemcache/cache.h"
@@ -15,10 +16,11 @@ class TextSessionTest : public ::testing::Test {
   TextSessionTest() { Fresh(); }
 
   // A new, empty cache and server context.
-  void Fresh() {
+  void Fresh(uint64_t max_item_size = 1 << 20) {
     context_.reset();
     CacheOptions options;
     options.ttl.cleanup_interval = 0;
+    options.max_item_size = max_item_size;
     cache_ = std::move(CacheBuilder().options(options).Build()).value();
     ServerSettings settings;
     settings.threads = 1;
@@ -190,5 +192,69 @@ TEST_F(TextSessionTest, LargeValuesAreSentFromCacheMemory) {
                 "\r\nEND\r\n");
 }
 
+TEST_F(TextSessionTest, StreamingAtEveryByteBoundary) {
+  EXPECT_EQ(ConverseEverySplit("set k 3 0 10\r\n0123456789\r\nsget k 4\r\nsget nope\r\n"
+                               "set_begin u 6 2 9\r\nset_data u 0 3\r\nabc\r\nget u\r\n"
+                               "set_data u 1 3\r\ndef\r\nset_end u\r\nget u\r\nsget u 6000\r\n"),
+            "STORED\r\nSTREAM_BEGIN k 10 3\r\nSTREAM_DATA k 0 4\r\n0123\r\n"
+            "STREAM_DATA k 1 4\r\n4567\r\nSTREAM_DATA k 2 2\r\n89\r\nSTREAM_END k\r\n"
+            "STREAM_ERROR nope not found\r\nOK\r\nOK\r\nEND\r\nOK\r\nSTORED\r\n"
+            "VALUE u 9 6\r\nabcdef\r\nEND\r\nSTREAM_BEGIN u 6 1\r\nSTREAM_DATA u 0 6\r\n"
+            "abcdef\r\nSTREAM_END u\r\n");
+}
+
+TEST_F(TextSessionTest, StreamedValueIsWrittenInPartsAndPipelinedCommandsWait) {
+  Fresh(16 << 20);
+  std::string value(5000000, 'v');
+  value.back() = 'z';
+  ASSERT_TRUE(cache_->Set("big", value).ok());
+  // More than the session queues at once (chunks referenced, and chunks copied): written
+  // in parts, and the get after it waits.
+  for (size_t chunk : {3000, 1000}) {
+    const std::string output =
+        Converse("sget big " + std::to_string(chunk) + "\r\nget nope\r\n", 1 << 20);
+    const size_t count = (value.size() + chunk - 1) / chunk;
+    std::string expected = "STREAM_BEGIN big 5000000 " + std::to_string(count) + "\r\n";
+    for (size_t i = 0; i < count; ++i) {
+      const size_t length = std::min(chunk, value.size() - i * chunk);
+      expected += "STREAM_DATA big " + std::to_string(i) + " " + std::to_string(length) + "\r\n";
+      expected += value.substr(i * chunk, length) + "\r\n";
+    }
+    expected += "STREAM_END big\r\nEND\r\n";
+    EXPECT_EQ(output, expected) << chunk;
+  }
+}
+
+TEST_F(TextSessionTest, UploadErrorsAbandonTheUploadAndSkipTheBlock) {
+  EXPECT_EQ(ConverseEverySplit("set_data none 0 3\r\nabc\r\nset_begin u 4 2 0\r\n"
+                               "set_data u 1 2\r\nab\r\nset_end u\r\nset_begin u 4 2 0\r\n"
+                               "set_data u 0 5\r\nabcde\r\nset_begin u 4 1 0\r\n"
+                               "set_data u 0 4\r\nabcdX\r\nget u\r\n"),
+            "CLIENT_ERROR no upload in progress for this key (set_begin first)\r\nOK\r\n"
+            "CLIENT_ERROR chunk 1 out of order (expected 0); upload abandoned\r\n"
+            "CLIENT_ERROR no upload in progress for this key\r\nOK\r\n"
+            "CLIENT_ERROR chunk exceeds the announced total_size; upload abandoned\r\nOK\r\n"
+            // As after any data block with a wrong end, the bytes past it are commands.
+            "CLIENT_ERROR bad data chunk; upload abandoned\r\nERROR\r\nEND\r\n");
+  EXPECT_EQ(context_->upload_bytes(), 0u);
+}
+
+TEST_F(TextSessionTest, UploadsAreBoundedAndGiveTheirBudgetBackWhenAbandoned) {
+  {
+    TextSession session(context_.get(), &context_->thread_stats(0));
+    const std::string output = FeedInPieces(
+        session, "set_begin a 1000 1 0\r\nset_begin b 1000 1 0\r\nset_begin c 1000 1 0\r\n"
+                 "set_begin d 1000 1 0\r\nset_begin e 1000 1 0\r\nset_begin a 10 1 0\r\n"
+                 "set_begin f 2000000 1 0\r\n", 1 << 20);
+    EXPECT_EQ(output, "OK\r\nOK\r\nOK\r\nOK\r\n"
+                      "SERVER_ERROR too many uploads in progress on this connection\r\nOK\r\n"
+                      "SERVER_ERROR too many uploads in progress on this connection\r\n");
+    EXPECT_EQ(context_->upload_bytes(), 3010u);
+  }
+  EXPECT_EQ(context_->upload_bytes(), 0u);  // the connection went away mid-upload
+  EXPECT_EQ(Converse("set_begin big 2000000 1 0\r\n", 100), "SERVER_ERROR object too large for cache\r\n");
+}
+
 }  // namespace
 }  // namespace ratmemcache::server
+
