@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   };
   await_hangup();
   context.set_network_stats([&server] { return server.Stats(); });
+  context.set_connections([&server] { return server.Connections(); });
   context.set_shutdown_handler([&main_context](rmc::server::ShutdownMode) {
     asio::post(main_context, [&main_context] { main_context.stop(); });
   });

@@ -4,6 +4,7 @@
 // named as in memcached's "stats".
 
 #include <cstdint>
+#include <string>
 
 namespace ratmemcache {
 
@@ -15,6 +16,15 @@ struct NetworkStats {
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
   uint64_t listeners = 0;              // listening sockets
+};
+
+// One socket as memcached's "stats conns" shows it.
+struct ConnectionInfo {
+  int fd = -1;
+  std::string addr;         // "tcp:127.0.0.1:45258" (the peer; a listener's own address)
+  std::string listen_addr;  // the address the client connected to; "" for a listener
+  const char* state = "";   // conn_listening, conn_read, conn_parse_cmd, conn_mwrite
+  uint64_t secs_since_last_cmd = 0;
 };
 
 }  // namespace ratmemcache

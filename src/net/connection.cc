@@ -29,12 +29,22 @@ Connection::Connection(Worker* worker, Socket socket, std::unique_ptr<Session> s
       session_(std::move(session)),
       out_(&worker->block_pool()) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (registered_) worker_->registry().Remove(&entry_);
+}
 
 void Connection::Start() {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  const asio::ip::tcp::endpoint peer = socket_.remote_endpoint(ec);
+  const asio::ip::tcp::endpoint local = socket_.local_endpoint(ec);
+  entry_.fd = static_cast<int>(socket_.native_handle());
+  entry_.addr = AddressText(peer.address().to_string(), peer.address().is_v6(), peer.port());
+  entry_.listen_addr = AddressText(local.address().to_string(), local.address().is_v6(), local.port());
+  entry_.last_active.store(ConnectionRegistry::Now(), std::memory_order_relaxed);
+  worker_->registry().Add(&entry_);
+  registered_ = true;
   session_->SetWaker([weak = weak_from_this(), context = &worker_->context()] {
     asio::post(*context, [weak] {
       if (std::shared_ptr<Connection> self = weak.lock()) self->OnSessionReady();
@@ -61,6 +71,10 @@ void Connection::BeginDrain() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  if (registered_) {
+    worker_->registry().Remove(&entry_);
+    registered_ = false;
+  }
   asio::error_code ec;
   socket_.close(ec);
   out_.Clear();
@@ -71,6 +85,7 @@ void Connection::Close() {
 
 void Connection::WaitReadable() {
   waiting_ = true;
+  entry_.state.store(ConnectionRegistry::State::kRead, std::memory_order_relaxed);
   const asio::mutable_buffer buffer =
       wait_block_ != nullptr ? asio::buffer(wait_block_, BlockPool::kBlockSize)
                              : asio::buffer(wait_buffer_);
@@ -117,6 +132,7 @@ void Connection::OnWaitRead(const asio::error_code& ec, size_t n) {
 
 void Connection::WaitWritable() {
   waiting_ = true;
+  entry_.state.store(ConnectionRegistry::State::kWrite, std::memory_order_relaxed);
   socket_.async_wait(asio::socket_base::wait_write,
                      [self = shared_from_this()](const asio::error_code& ec) {
                        self->waiting_ = false;
@@ -148,7 +164,7 @@ Connection::FlushResult Connection::Flush() {
 
 bool Connection::ProcessBuffered() {
   const std::string_view input(in_.data() + in_begin_, in_end_ - in_begin_);
-  const size_t used = session_->OnInput(input, out_);
+  const size_t used = Offer(input);
   in_begin_ += used;
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
@@ -180,8 +196,17 @@ void Connection::Received(const char* fresh, size_t n) {
   }
 }
 
-void Connection::ProcessFresh(std::string_view input) {
+size_t Connection::Offer(std::string_view input) {
+  entry_.state.store(ConnectionRegistry::State::kParse, std::memory_order_relaxed);
+  entry_.last_active.store(ConnectionRegistry::Now(), std::memory_order_relaxed);
   const size_t used = session_->OnInput(input, out_);
+  entry_.state.store(out_.empty() ? ConnectionRegistry::State::kRead : ConnectionRegistry::State::kWrite,
+                     std::memory_order_relaxed);
+  return used;
+}
+
+void Connection::ProcessFresh(std::string_view input) {
+  const size_t used = Offer(input);
   if (used < input.size()) KeepUnconsumed(input.substr(used));
   if (used == 0 && out_.empty()) in_stalled_ = true;
 }

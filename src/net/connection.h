@@ -22,6 +22,7 @@
 
 #include "common/output_buffer.h"
 #include "common/session.h"
+#include "net/connection_registry.h"
 #include "net/socket.h"
 
 namespace ratmemcache::net {
@@ -70,6 +71,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReturnWaitBlock();
   // The session finished the work it handed off (posted here by its waker).
   void OnSessionReady();
+  // Hands `input` to the session, noting the activity for "stats conns".
+  size_t Offer(std::string_view input);
 
   Worker* worker_;
   Socket socket_;
@@ -89,6 +92,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool waiting_ = false;
   bool draining_ = false;
   bool closed_ = false;
+  ConnectionRegistry::Entry entry_;  // for "stats conns", registered while open
+  bool registered_ = false;
 
   // The worker's list of open connections; self_ keeps an open connection alive.
   Connection* worker_prev_ = nullptr;

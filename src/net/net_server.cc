@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "net/connection_registry.h"
 #include "net/socket.h"
 #include "net/worker.h"
 
@@ -23,9 +24,16 @@ std::string Describe(const ListenAddress& address) {
 class NetServer::Impl {
   // A listening socket and the timer that retries its accepts after an error.
   struct Listener {
-    explicit Listener(asio::io_context& context) : acceptor(context), retry(context) {}
+    Listener(asio::io_context& context, ConnectionRegistry* registry)
+        : acceptor(context), retry(context), registry(registry) {}
+    ~Listener() {
+      if (registered) registry->Remove(&entry);
+    }
     asio::ip::tcp::acceptor acceptor;
     asio::steady_timer retry;
+    ConnectionRegistry* registry;
+    ConnectionRegistry::Entry entry;  // for "stats conns"
+    bool registered = false;
   };
 
  public:
@@ -43,7 +51,7 @@ class NetServer::Impl {
       }
     }
     for (uint32_t i = 0; i < options_.threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, factory_, &open_connections_));
+      workers_.push_back(std::make_unique<Worker>(i, factory_, &open_connections_, &registry_));
     }
     for (auto& worker : workers_) worker->Start();
     for (auto& listener : listeners_) Accept(*listener);
@@ -95,6 +103,8 @@ class NetServer::Impl {
     return stats;
   }
 
+  std::vector<ConnectionInfo> Connections() const { return registry_.Snapshot(); }
+
  private:
   // Binds every address `address` resolves to (as memcached does with getaddrinfo).
   Status Bind(const ListenAddress& address) {
@@ -110,7 +120,7 @@ class NetServer::Impl {
       return Status::IoError("failed to listen on " + Describe(address) + ": no address");
     }
     for (const auto& entry : results) {
-      auto listener = std::make_unique<Listener>(accept_context_);
+      auto listener = std::make_unique<Listener>(accept_context_, &registry_);
       asio::ip::tcp::acceptor& acceptor = listener->acceptor;
       const asio::ip::tcp::endpoint endpoint = entry.endpoint();
       acceptor.open(endpoint.protocol(), ec);
@@ -122,6 +132,13 @@ class NetServer::Impl {
         return Status::IoError("failed to listen on " + Describe(address) + " (" +
                                endpoint.address().to_string() + "): " + ec.message());
       }
+      const asio::ip::tcp::endpoint bound = acceptor.local_endpoint(ec);
+      listener->entry.fd = static_cast<int>(acceptor.native_handle());
+      listener->entry.addr = AddressText(bound.address().to_string(), bound.address().is_v6(), bound.port());
+      listener->entry.state.store(ConnectionRegistry::State::kListening, std::memory_order_relaxed);
+      listener->entry.last_active.store(ConnectionRegistry::Now(), std::memory_order_relaxed);
+      registry_.Add(&listener->entry);
+      listener->registered = true;
       listeners_.push_back(std::move(listener));
     }
     return Status::Ok();
@@ -159,6 +176,7 @@ class NetServer::Impl {
 
   const NetOptions options_;
   SessionFactory* factory_;
+  ConnectionRegistry registry_;  // outlives the listeners and workers registered in it
   asio::io_context accept_context_{1};
   asio::executor_work_guard<asio::io_context::executor_type> accept_work_{
       asio::make_work_guard(accept_context_)};
@@ -181,5 +199,6 @@ Status NetServer::Start() { return impl_->Start(); }
 std::vector<uint16_t> NetServer::bound_ports() const { return impl_->bound_ports(); }
 void NetServer::Stop(int drain_ms) { impl_->Stop(drain_ms); }
 NetworkStats NetServer::Stats() const { return impl_->Stats(); }
+std::vector<ConnectionInfo> NetServer::Connections() const { return impl_->Connections(); }
 
 }  // namespace ratmemcache::net

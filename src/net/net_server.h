@@ -12,7 +12,7 @@
 // cannot grow server memory beyond the session's output high-water mark.
 //
 // Thread-safety: Start and Stop are for the owning thread (never a worker thread: Stop
-// joins them); Stats may be called from any thread.
+// joins them); Stats and Connections may be called from any thread.
 
 #include <atomic>
 #include <cstdint>
@@ -58,6 +58,8 @@ class NetServer {
   void Stop(int drain_ms = 2000);
 
   NetworkStats Stats() const;
+  // Every listening socket and client connection, for "stats conns".
+  std::vector<ConnectionInfo> Connections() const;
 
  private:
   class Impl;

@@ -6,10 +6,12 @@
 
 namespace ratmemcache::net {
 
-Worker::Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections)
+Worker::Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections,
+               ConnectionRegistry* registry)
     : index_(index),
       factory_(factory),
       open_connections_(open_connections),
+      registry_(registry),
       work_(asio::make_work_guard(context_)),
       scratch_(new char[kScratchSize]) {}
 

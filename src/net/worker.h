@@ -12,6 +12,7 @@
 
 #include "common/output_buffer.h"
 #include "common/session.h"
+#include "net/connection_registry.h"
 #include "net/socket.h"
 
 namespace ratmemcache::net {
@@ -31,8 +32,10 @@ class Worker {
  public:
   static constexpr size_t kScratchSize = 64 * 1024;
 
-  // `open_connections` is decremented when a connection of this worker closes.
-  Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections);
+  // `open_connections` is decremented when a connection of this worker closes; its
+  // connections register in `registry` (both outlive the worker).
+  Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections,
+         ConnectionRegistry* registry);
   ~Worker();
 
   asio::io_context& context() { return context_; }
@@ -49,6 +52,7 @@ class Worker {
   // For connections (worker thread only).
   WorkerCounters& mutable_counters() { return counters_; }
   BlockPool& block_pool() { return block_pool_; }
+  ConnectionRegistry& registry() { return *registry_; }
   char* scratch() { return scratch_.get(); }
   bool draining() const { return draining_; }
   void Forget(Connection* connection);
@@ -57,6 +61,7 @@ class Worker {
   unsigned index_;
   SessionFactory* factory_;
   std::atomic<uint64_t>* open_connections_;
+  ConnectionRegistry* registry_;
   // Declared before the io_context so that it outlives any handler the context still
   // holds at destruction (a connection gives its blocks back when destroyed).
   BlockPool block_pool_;

@@ -87,6 +87,13 @@ class ServerContext {
   void set_network_stats(std::function<NetworkStats()> provider) {
     network_stats_ = std::move(provider);
   }
+  // Every socket of the server ("stats conns"), from the hook the application installs.
+  std::vector<ConnectionInfo> connections() const {
+    return connections_ ? connections_() : std::vector<ConnectionInfo>{};
+  }
+  void set_connections(std::function<std::vector<ConnectionInfo>()> provider) {
+    connections_ = std::move(provider);
+  }
   // Threads for lookups that may block on the persistent tier; null when the cache has
   // none (every lookup is then served from RAM on the worker's event loop).
   TaskPool* blocking_reads() { return blocking_reads_.get(); }
@@ -141,6 +148,7 @@ class ServerContext {
   std::chrono::steady_clock::time_point started_;
   PrefixStats prefix_stats_;
   std::function<NetworkStats()> network_stats_;
+  std::function<std::vector<ConnectionInfo>()> connections_;
   std::function<void(ShutdownMode)> shutdown_;
   std::unique_ptr<TaskPool> blocking_reads_;
   std::atomic<uint64_t> l2_read_ns_{0};  // smoothed duration of L2 file reads

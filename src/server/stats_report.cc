@@ -134,6 +134,18 @@ void WriteGeneralStats(ServerContext& context, StatsSink& out) {
   w.End();
 }
 
+void WriteConnsStats(ServerContext& context, StatsSink& out) {
+  StatWriter w(out);
+  for (const ConnectionInfo& c : context.connections()) {
+    const std::string prefix = std::to_string(c.fd) + ":";
+    w.Line(prefix + "addr", c.addr);
+    if (!c.listen_addr.empty()) w.Line(prefix + "listen_addr", c.listen_addr);
+    w.Line(prefix + "state", c.state);
+    w.Number(prefix + "secs_since_last_cmd", c.secs_since_last_cmd);
+  }
+  w.End();
+}
+
 void WriteSettingsStats(ServerContext& context, StatsSink& out) {
   const ServerSettings& s = context.settings();
   const CacheOptions& options = context.cache().options();

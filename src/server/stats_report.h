@@ -39,6 +39,10 @@ void WriteSettingsStats(ServerContext& context, StatsSink& out);
 // Appends "stats items": per memcached slab class holding RAM items, the fields that
 // have a meaning here (memcached's names; the LRU-segment and crawler ones are left out).
 void WriteItemsStats(ServerContext& context, StatsSink& out);
+// Appends "stats conns": per socket (listeners too), in file-descriptor order,
+// "<fd>:addr", "<fd>:listen_addr" (client connections only), "<fd>:state" and
+// "<fd>:secs_since_last_cmd", as memcached.
+void WriteConnsStats(ServerContext& context, StatsSink& out);
 // Appends "stats tiers" (ours): per tier its items, bytes, hits and misses, and the
 // traffic between them (promotions, demotions, write-behind queue).
 void WriteTiersStats(ServerContext& context, StatsSink& out);

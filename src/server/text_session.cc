@@ -534,6 +534,10 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
     WriteTiersStats(*context_, text_sink);
     return;
   }
+  if (sub == "conns") {
+    WriteConnsStats(*context_, text_sink);
+    return;
+  }
   if (sub == "items") {
     WriteItemsStats(*context_, text_sink);
     return;

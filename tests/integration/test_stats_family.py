@@ -189,3 +189,45 @@ def test_memcdump_lists_every_key():
         assert set(out.split()) == keys
     finally:
         rat.stop()
+
+
+def conns_report(server):
+    """stats conns as seen from a second connection while a first one sits idle, with
+    file descriptors, ports and seconds replaced by placeholders."""
+    import re
+    with server.connect() as idle, server.connect() as asking:
+        idle.sendall(b"get x\r\n")
+        read_until_idle(idle, idle=0.3, timeout=5, until=b"END\r\n")
+        asking.sendall(b"stats conns\r\n")
+        reply, _ = read_until_idle(asking, idle=0.5, timeout=5, until=b"END\r\n")
+        local_port = asking.getsockname()[1]
+    lines = reply.decode().split("\r\n")
+    fds = {}
+    shapes = []
+    for line in lines:
+        match = re.match(r"STAT (\d+):(\w+) (.*)", line)
+        if not match:
+            shapes.append(line)
+            continue
+        fd, name, value = match.groups()
+        fd = fds.setdefault(fd, f"fd{len(fds)}")
+        if name == "addr" and value.endswith(f":{local_port}"):
+            value = "ME"
+        value = re.sub(r":\d+$", ":PORT", value) if name in ("addr", "listen_addr") and value != "ME" else value
+        if name == "secs_since_last_cmd":
+            value = "N"
+        shapes.append(f"{fd}:{name} {value}")
+    return shapes
+
+
+def test_stats_conns_as_memcached():
+    mc = start_memcached()
+    rat = start_rat()
+    try:
+        expected = conns_report(mc)
+        got = conns_report(rat)
+    finally:
+        mc.stop()
+        rat.stop()
+    assert got == expected
+    assert "fd2:state conn_parse_cmd" in got and "fd0:state conn_listening" in got
