@@ -30,6 +30,11 @@ class Session {
   // True once the connection should close after `out` has been sent.
   virtual bool WantsClose() const = 0;
 
+  // Where the session is in its input, for "stats conns" (memcached's conn_nread and
+  // conn_swallow states).
+  enum class InputState : uint8_t { kCommand, kData, kSkipping };
+  virtual InputState input_state() const { return InputState::kCommand; }
+
   // Work that may block (a read from the persistent tier) runs off the event loop: the
   // session hands it to another thread and reports Busy(). The network layer then offers
   // no input and waits for the `wake` function (given once, before any input; callable

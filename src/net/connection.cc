@@ -83,9 +83,18 @@ void Connection::Close() {
   worker_->Forget(this);  // may drop the last owner but the caller's
 }
 
+ConnectionRegistry::State Connection::StateAfterInput() const {
+  switch (session_->input_state()) {
+    case Session::InputState::kData: return ConnectionRegistry::State::kReadData;
+    case Session::InputState::kSkipping: return ConnectionRegistry::State::kSwallow;
+    case Session::InputState::kCommand: break;
+  }
+  return out_.empty() ? ConnectionRegistry::State::kRead : ConnectionRegistry::State::kWrite;
+}
+
 void Connection::WaitReadable() {
   waiting_ = true;
-  entry_.state.store(ConnectionRegistry::State::kRead, std::memory_order_relaxed);
+  entry_.state.store(StateAfterInput(), std::memory_order_relaxed);
   const asio::mutable_buffer buffer =
       wait_block_ != nullptr ? asio::buffer(wait_block_, BlockPool::kBlockSize)
                              : asio::buffer(wait_buffer_);
@@ -200,8 +209,7 @@ size_t Connection::Offer(std::string_view input) {
   entry_.state.store(ConnectionRegistry::State::kParse, std::memory_order_relaxed);
   entry_.last_active.store(ConnectionRegistry::Now(), std::memory_order_relaxed);
   const size_t used = session_->OnInput(input, out_);
-  entry_.state.store(out_.empty() ? ConnectionRegistry::State::kRead : ConnectionRegistry::State::kWrite,
-                     std::memory_order_relaxed);
+  entry_.state.store(StateAfterInput(), std::memory_order_relaxed);
   return used;
 }
 

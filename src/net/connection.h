@@ -73,6 +73,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnSessionReady();
   // Hands `input` to the session, noting the activity for "stats conns".
   size_t Offer(std::string_view input);
+  // What "stats conns" shows for this connection once its input has been offered.
+  ConnectionRegistry::State StateAfterInput() const;
 
   Worker* worker_;
   Socket socket_;

@@ -12,6 +12,8 @@ const char* StateName(ConnectionRegistry::State state) {
     case ConnectionRegistry::State::kRead: return "conn_read";
     case ConnectionRegistry::State::kParse: return "conn_parse_cmd";
     case ConnectionRegistry::State::kWrite: return "conn_mwrite";
+    case ConnectionRegistry::State::kReadData: return "conn_nread";
+    case ConnectionRegistry::State::kSwallow: return "conn_swallow";
   }
   return "conn_read";
 }

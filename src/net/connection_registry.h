@@ -20,7 +20,7 @@ namespace ratmemcache::net {
 
 class ConnectionRegistry {
  public:
-  enum class State : uint8_t { kListening, kRead, kParse, kWrite };
+  enum class State : uint8_t { kListening, kRead, kParse, kWrite, kReadData, kSwallow };
 
   struct Entry {
     int fd = -1;

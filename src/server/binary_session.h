@@ -39,6 +39,10 @@ class BinarySession final : public CacheSession {
 
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
+  InputState input_state() const override {
+    if (state_ == State::kValue || state_ == State::kSaslData) return InputState::kData;
+    return state_ == State::kSwallow ? InputState::kSkipping : InputState::kCommand;
+  }
 
  private:
   enum class State : uint8_t { kHeader, kValue, kSaslData, kSwallow };

@@ -27,6 +27,9 @@ class NegotiatingSession final : public Session {
     return chosen_->OnInput(input, out);
   }
   bool WantsClose() const override { return chosen_ && chosen_->WantsClose(); }
+  InputState input_state() const override {
+    return chosen_ ? chosen_->input_state() : InputState::kCommand;
+  }
   void SetWaker(std::function<void()> wake) override { wake_ = std::move(wake); }
   bool Busy() const override { return chosen_ && chosen_->Busy(); }
   void Resume(OutputBuffer& out) override {

@@ -102,7 +102,9 @@ void WriteGeneralStats(ServerContext& context, StatsSink& out) {
   w.Number("bytes_written", net.bytes_written);
   w.Number("limit_maxbytes", cache.limit_maxbytes);
   w.Number("accepting_conns", 1);
+  // Listening is never paused (connections over -c are accepted and refused instead).
   w.Number("listen_disabled_num", 0);
+  w.Number("time_in_listen_disabled_us", 0);
   w.Number("threads", context.settings().threads);
   w.Number("hash_bytes", cache.hash_bytes);
   w.Number("lock_stripes", cache.lock_stripes);

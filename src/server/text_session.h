@@ -47,6 +47,10 @@ class TextSession final : public CacheSession {
 
   size_t OnInput(std::string_view input, OutputBuffer& out) override;
   bool WantsClose() const override { return close_; }
+  InputState input_state() const override {
+    if (state_ == State::kValue || state_ == State::kChunk) return InputState::kData;
+    return state_ == State::kSwallow ? InputState::kSkipping : InputState::kCommand;
+  }
   // streaming_get writes its chunks as the client reads them (streaming_commands.cc).
   bool HasMoreOutput() const override { return outgoing_.active; }
   void ContinueOutput(OutputBuffer& out) override;
