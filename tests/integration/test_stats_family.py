@@ -198,6 +198,7 @@ def conns_report(server):
     with server.connect() as idle, server.connect() as asking:
         idle.sendall(b"get x\r\n")
         read_until_idle(idle, idle=0.3, timeout=5, until=b"END\r\n")
+        time.sleep(0.3)  # the server has gone back to waiting on `idle` (conn_read)
         asking.sendall(b"stats conns\r\n")
         reply, _ = read_until_idle(asking, idle=0.5, timeout=5, until=b"END\r\n")
         local_port = asking.getsockname()[1]
