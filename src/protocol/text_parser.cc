@@ -1,6 +1,7 @@
 #include "protocol/text_parser.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/decimal.h"
 #include "protocol/meta_parser.h"
@@ -211,6 +212,36 @@ ParseResult ParseCacheMemlimit(const Words& words, size_t consumed, TextRequest*
   return Request(consumed);
 }
 
+// memcached checks the arguments of "slabs reassign" and "slabs automove" before acting;
+// the same checks come first here, then the refusal (there is no slab allocator).
+ParseResult ParseSlabs(const Words& words, size_t consumed) {
+  const size_t n = words.ntokens();
+  if (n == 5 && words.word[1] == "reassign") {
+    int32_t src, dst;
+    if (!SafeStrtol(words.word[2], &src) || !SafeStrtol(words.word[3], &dst)) {
+      return Reply(consumed, reply::kBadFormat);
+    }
+    return Reply(consumed, reply::kSlabsNotSupported);
+  }
+  if (n >= 4 && words.word[1] == "automove") {
+    const bool noreply = NoreplyMaybe(words);
+    if (words.word[2] == "ratio") {
+      double ratio = 0;
+      const std::string_view text = n >= 5 ? words.word[3] : std::string_view();
+      const auto parsed = std::from_chars(text.data(), text.data() + text.size(), ratio);
+      if (n < 5 || text.empty() || parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+        return ReplyUnlessNoreply(consumed, noreply, reply::kError);
+      }
+      return ReplyUnlessNoreply(consumed, noreply, reply::kSlabsNotSupported);
+    }
+    uint32_t level = 0;
+    if (!SafeStrtoul(words.word[2], &level)) return ReplyUnlessNoreply(consumed, noreply, reply::kBadFormat);
+    if (level > 2) return ReplyUnlessNoreply(consumed, noreply, reply::kError);
+    return ReplyUnlessNoreply(consumed, noreply, reply::kSlabsNotSupported);
+  }
+  return Reply(consumed, reply::kError);
+}
+
 }  // namespace
 
 bool KeyList::Next(std::string_view* key) {
@@ -266,7 +297,7 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
         return Request(consumed);
       }
       if (name == "shutdown") return ParseShutdown(words, consumed, request);
-      if (name == "slabs") return Reply(consumed, reply::kSlabsNotSupported);
+      if (name == "slabs") return ParseSlabs(words, consumed);
       if (IsStreamCommand(name)) {
         return ParseStreamCommand(std::span<const std::string_view>(words.word, words.count),
                                   consumed, request);

@@ -56,6 +56,16 @@ TEST(TextParser, FramingAndTokenising) {
   EXPECT_EQ(ReplyTo("mz k\r\n"), "ERROR\r\n");  // not a meta command
   // memcached's allocator, crawler, logger and extstore commands: refused by name.
   EXPECT_EQ(ReplyTo("slabs automove 1\r\n"), std::string(reply::kSlabsNotSupported));
+  // memcached's argument checks come first (its t/strtol-testing.t).
+  EXPECT_EQ(ReplyTo("slabs automove invalid\r\n"), std::string(reply::kBadFormat));
+  EXPECT_EQ(ReplyTo("slabs automove 3\r\n"), std::string(reply::kError));
+  EXPECT_EQ(ReplyTo("slabs automove 3 noreply\r\n"), "");
+  EXPECT_EQ(ReplyTo("slabs automove ratio x\r\n"), std::string(reply::kError));
+  EXPECT_EQ(ReplyTo("slabs automove ratio 0.5\r\n"), std::string(reply::kSlabsNotSupported));
+  EXPECT_EQ(ReplyTo("slabs reassign 1 x\r\n"), std::string(reply::kBadFormat));
+  EXPECT_EQ(ReplyTo("slabs reassign 1 2\r\n"), std::string(reply::kSlabsNotSupported));
+  EXPECT_EQ(ReplyTo("slabs\r\n"), std::string(reply::kError));
+  EXPECT_EQ(ReplyTo("slabs foo bar\r\n"), std::string(reply::kError));
   EXPECT_EQ(ReplyTo("lru_crawler metadump all\r\n"), std::string(reply::kLruCrawlerNotSupported));
   EXPECT_EQ(ReplyTo("lru mode flat\r\n"), std::string(reply::kLruNotSupported));
   EXPECT_EQ(ReplyTo("watch fetchers\r\n"), std::string(reply::kWatchNotSupported));
