@@ -28,9 +28,13 @@ def parse_size(text):
 class Connection:
     """A text-protocol connection with buffered line and block reads."""
 
-    def __init__(self, host, port, timeout):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, sock):
+        self.sock = sock
         self.buffer = bytearray()
+
+    @classmethod
+    def open(cls, host, port, timeout):
+        return cls(socket.create_connection((host, port), timeout=timeout))
 
     def send(self, data):
         self.sock.sendall(data)
@@ -164,7 +168,7 @@ def main(argv=None):
     key = args.key.encode()
     value = os.urandom(size)
     expected = hashlib.sha256(value).hexdigest()
-    conn = Connection(args.host, args.port, timeout=120)
+    conn = Connection.open(args.host, args.port, timeout=120)
 
     upload_seconds = upload(conn, key, value, chunk, args.quiet)
     download_seconds, total, digest = stream_get(conn, key, chunk, args.quiet)

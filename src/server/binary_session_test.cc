@@ -64,30 +64,7 @@ std::vector<Response> Responses(std::string_view data) {
   return out;
 }
 
-class BinarySessionTest : public ::testing::Test {
- protected:
-  BinarySessionTest() { Fresh(); }
-
-  void Fresh() {
-    context_.reset();
-    CacheOptions options;
-    options.ttl.cleanup_interval = 0;
-    cache_ = std::move(CacheBuilder().options(options).Build()).value();
-    ServerSettings settings;
-    settings.threads = 1;
-    context_ = std::make_unique<ServerContext>(cache_.get(), settings);
-  }
-
-  std::string Converse(std::string_view input, size_t chunk, bool* closed = nullptr) {
-    BinarySession session(context_.get(), &context_->thread_stats(0));
-    std::string output = FeedInPieces(session, input, chunk);
-    if (closed != nullptr) *closed = session.WantsClose();
-    return output;
-  }
-
-  std::unique_ptr<Cache> cache_;
-  std::unique_ptr<ServerContext> context_;
-};
+using BinarySessionTest = SessionTest<BinarySession>;
 
 TEST_F(BinarySessionTest, SameResponsesHoweverTheInputIsSplit) {
   const std::string input =

@@ -11,31 +11,8 @@
 namespace ratmemcache::server {
 namespace {
 
-class TextSessionTest : public ::testing::Test {
+class TextSessionTest : public SessionTest<TextSession> {
  protected:
-  TextSessionTest() { Fresh(); }
-
-  // A new, empty cache and server context.
-  void Fresh(uint64_t max_item_size = 1 << 20) {
-    context_.reset();
-    CacheOptions options;
-    options.ttl.cleanup_interval = 0;
-    options.max_item_size = max_item_size;
-    cache_ = std::move(CacheBuilder().options(options).Build()).value();
-    ServerSettings settings;
-    settings.threads = 1;
-    context_ = std::make_unique<ServerContext>(cache_.get(), settings);
-  }
-
-  // Feeds `input` to a fresh session in pieces of `chunk` bytes, as a network layer would
-  // (unconsumed bytes are offered again with the next piece), and returns all output.
-  std::string Converse(std::string_view input, size_t chunk, bool* closed = nullptr) {
-    TextSession session(context_.get(), &context_->thread_stats(0));
-    std::string output = FeedInPieces(session, input, chunk);
-    if (closed != nullptr) *closed = session.WantsClose();
-    return output;
-  }
-
   // The same conversation must give the same bytes however the input is split.
   std::string ConverseEverySplit(std::string_view input) {
     Fresh();
@@ -46,9 +23,6 @@ class TextSessionTest : public ::testing::Test {
     }
     return whole;
   }
-
-  std::unique_ptr<Cache> cache_;
-  std::unique_ptr<ServerContext> context_;
 };
 
 TEST_F(TextSessionTest, StorageAndRetrievalAtEveryByteBoundary) {

@@ -14,35 +14,8 @@ import pytest
 from conftest import HERE, read_until_idle, start_rat
 
 DEMO = os.path.join(HERE, "..", "..", "demo", "streaming_demo.py")
-
-
-class Reader:
-    """Buffered reads of lines and data blocks from a socket."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buffer = bytearray()
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("closed")
-        self.buffer += chunk
-
-    def line(self):
-        while (end := self.buffer.find(b"\r\n")) < 0:
-            self._fill()
-        line = bytes(self.buffer[:end])
-        del self.buffer[:end + 2]
-        return line
-
-    def block(self, n):
-        while len(self.buffer) < n + 2:
-            self._fill()
-        data = bytes(self.buffer[:n])
-        assert self.buffer[n:n + 2] == b"\r\n"
-        del self.buffer[:n + 2]
-        return data
+sys.path.insert(0, os.path.dirname(DEMO))
+from streaming_demo import Connection as Reader  # noqa: E402  (buffered line/block reads)
 
 
 def stream_get(sock, key, chunk=None):
