@@ -1,5 +1,6 @@
 #include "server/auth_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <cstdint>
 #include <mutex>
@@ -45,6 +46,7 @@ Result<AuthFile> AuthFile::Load(const std::string& path, AuthFileFormat format) 
   AuthFile auth;
   auth.path_ = path;
   auth.format_ = format;
+  auth.version_ = VersionOf(path);
   Status read = Read(path, format, &auth.entries_);
   if (!read.ok()) return read;
   return auth;
@@ -73,10 +75,28 @@ bool AuthFile::Check(std::string_view user, std::string_view password) const {
   return Match(entries_, user, password);
 }
 
-bool AuthFile::CheckFresh(std::string_view user, std::string_view password) const {
+std::optional<AuthFile::Version> AuthFile::VersionOf(const std::string& path) {
+  std::error_code ec;
+  const auto modified = std::filesystem::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return std::nullopt;
+  return Version{modified.time_since_epoch().count(), size};
+}
+
+bool AuthFile::CheckFresh(std::string_view user, std::string_view password) {
+  const std::optional<Version> now = VersionOf(path_);
+  if (!now) return false;  // gone or unreadable: nobody gets in, as memcached
+  {
+    std::shared_lock lock(mu_);
+    if (version_ == now) return Match(entries_, user, password);
+  }
   std::vector<Entry> entries;
   if (!Read(path_, format_, &entries).ok()) return false;
-  return Match(entries, user, password);
+  std::unique_lock lock(mu_);
+  entries_.swap(entries);
+  version_ = now;
+  return Match(entries_, user, password);
 }
 
 }  // namespace ratmemcache::server

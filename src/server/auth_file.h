@@ -6,6 +6,8 @@
 // entry, as memcached does.
 // Thread-safe: Check() and Reload() may run at the same time from any threads.
 
+#include <cstdint>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -39,8 +41,9 @@ class AuthFile {
   // True when `user` and `password` match an entry.
   bool Check(std::string_view user, std::string_view password) const;
   // As Check(), against the file as it is now (memcached's SASL pwdb reads the file on
-  // every authentication): false when it cannot be read. Leaves the loaded entries alone.
-  bool CheckFresh(std::string_view user, std::string_view password) const;
+  // every authentication): the entries are read again when the file's modification time
+  // or size changed (a stat per call otherwise); false when it cannot be read.
+  bool CheckFresh(std::string_view user, std::string_view password);
 
   // Reads the file again. On an error the entries loaded before stay in force (so a bad
   // edit cannot lock everyone out) and the error is returned.
@@ -48,7 +51,10 @@ class AuthFile {
 
   AuthFile() = default;
   AuthFile(AuthFile&& other) noexcept
-      : path_(std::move(other.path_)), format_(other.format_), entries_(std::move(other.entries_)) {}
+      : path_(std::move(other.path_)),
+        format_(other.format_),
+        entries_(std::move(other.entries_)),
+        version_(other.version_) {}
 
   const std::string& path() const { return path_; }
 
@@ -60,11 +66,19 @@ class AuthFile {
   // Parses `path` into `entries`.
   static Status Read(const std::string& path, AuthFileFormat format, std::vector<Entry>* entries);
   static bool Match(const std::vector<Entry>& entries, std::string_view user, std::string_view password);
+  // What tells one state of the file from another: its modification time and size.
+  struct Version {
+    int64_t modified;
+    uintmax_t size;
+    bool operator==(const Version&) const = default;
+  };
+  static std::optional<Version> VersionOf(const std::string& path);
 
   std::string path_;
   AuthFileFormat format_ = AuthFileFormat::kAsciiAuth;
   mutable std::shared_mutex mu_;
   std::vector<Entry> entries_;  // guarded by mu_
+  std::optional<Version> version_;  // of the file entries_ came from; guarded by mu_
 };
 
 }  // namespace ratmemcache::server

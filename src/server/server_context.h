@@ -41,7 +41,7 @@ struct ServerSettings {
   const AuthFile* auth_file = nullptr;
   // -S: binary connections must authenticate with SASL PLAIN against this password
   // file; null = off. Not owned; must outlive the context.
-  const AuthFile* sasl_pwdb = nullptr;
+  AuthFile* sasl_pwdb = nullptr;
   Protocol protocol = Protocol::kNegotiate;  // -B
   uint32_t tcp_backlog = 1024;
   // Threads that finish gets needing L2 off the event loop; 0 = as many as worker threads.

@@ -31,8 +31,9 @@ char* Put(char* p, std::string_view text) {
 
 char* PutNumber(char* p, uint64_t value) { return p + FormatDecimal(value, p); }
 
-// Longest "STREAM_DATA <key> <chunk_no> <len>\r\n".
-constexpr size_t kMaxChunkHeader = 12 + protocol::kMaxKey + 1 + 20 + 1 + 20 + 2;
+// Longest "STREAM_BEGIN <key> <total_size> <chunk_count>\r\n" or
+// "STREAM_DATA <key> <chunk_no> <len>\r\n".
+constexpr size_t kMaxChunkHeader = 13 + protocol::kMaxKey + 1 + 20 + 1 + 20 + 2;
 
 }  // namespace
 

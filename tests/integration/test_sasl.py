@@ -127,6 +127,8 @@ def test_password_file_is_read_at_each_authentication(tmp_path):
         pwdb.write_text("dave:second:extra-field\n")
         assert auth("first").status == 0x20
         assert auth("second").status == 0
+        pwdb.unlink()  # gone: nobody gets in, as with memcached's pwdb
+        assert auth("second").status == 0x20
     finally:
         rat.stop()
 
