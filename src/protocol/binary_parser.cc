@@ -165,6 +165,17 @@ uint64_t ExtrasDoubleWord(const BinaryRequest& r, size_t offset) {
   return uint64_t{ExtrasWord(r, offset)} << 32 | ExtrasWord(r, offset + 4);
 }
 
+bool ParsePlainCredentials(std::string_view message, PlainCredentials* out) {
+  const size_t first = message.find('\0');
+  if (first == std::string_view::npos) return false;
+  const size_t second = message.find('\0', first + 1);
+  if (second == std::string_view::npos) return false;
+  out->authzid = message.substr(0, first);
+  out->user = message.substr(first + 1, second - first - 1);
+  out->password = message.substr(second + 1);
+  return true;
+}
+
 void PutBigEndian32(char* out, uint32_t value) {
   out[0] = static_cast<char>(value >> 24);
   out[1] = static_cast<char>(value >> 16);

@@ -127,6 +127,15 @@ uint64_t ExtrasDoubleWord(const BinaryRequest& request, size_t offset);
 void PutResponseHeader(char* out, uint8_t opcode, ResponseStatus status, uint8_t extras_length,
                        uint16_t key_length, uint32_t body_length, uint32_t opaque, uint64_t cas);
 
+// The credentials of a SASL PLAIN message (RFC 4616): [authzid] NUL authcid NUL passwd.
+struct PlainCredentials {
+  std::string_view authzid;  // may be empty
+  std::string_view user;     // authcid
+  std::string_view password;
+};
+// Splits a PLAIN message; false when it lacks either NUL.
+bool ParsePlainCredentials(std::string_view message, PlainCredentials* out);
+
 // Big-endian stores.
 void PutBigEndian32(char* out, uint32_t value);
 void PutBigEndian64(char* out, uint64_t value);

@@ -169,6 +169,21 @@ TEST(BinaryParser, ValueLengthPerCommand) {
   EXPECT_EQ(ValueLength(r), 0u);
 }
 
+TEST(BinaryParser, PlainCredentials) {
+  PlainCredentials c;  // views into the messages below
+  const std::string message("\0alice\0s3cret\0x", 15);
+  const std::string with_authzid("bob\0alice\0", 10);
+  ASSERT_TRUE(ParsePlainCredentials(message, &c));
+  EXPECT_EQ(c.authzid, "");
+  EXPECT_EQ(c.user, "alice");
+  EXPECT_EQ(c.password, std::string("s3cret\0x", 8));  // the password runs to the end
+  ASSERT_TRUE(ParsePlainCredentials(with_authzid, &c));
+  EXPECT_EQ(c.authzid, "bob");
+  EXPECT_EQ(c.password, "");
+  EXPECT_FALSE(ParsePlainCredentials("alice", &c));
+  EXPECT_FALSE(ParsePlainCredentials(std::string("\0alice", 6), &c));
+}
+
 TEST(BinaryParser, ResponseHeaderLayout) {
   char header[kHeaderSize];
   uint32_t opaque;

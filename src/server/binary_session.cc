@@ -553,16 +553,14 @@ void BinarySession::FinishSasl(OutputBuffer& out) {
 }
 
 bool BinarySession::CheckPlain(std::string_view data) const {
-  // RFC 4616: [authzid] NUL authcid NUL passwd. Acting for another identity is refused.
-  const size_t first = data.find('\0');
-  if (first == std::string_view::npos) return false;
-  const size_t second = data.find('\0', first + 1);
-  if (second == std::string_view::npos) return false;
-  const std::string_view authzid = data.substr(0, first);
-  const std::string_view user = data.substr(first + 1, second - first - 1);
-  const std::string_view password = data.substr(second + 1);
-  if (user.empty() || (!authzid.empty() && authzid != user)) return false;
-  return context_->settings().sasl_pwdb->CheckFresh(user, password);
+  bin::PlainCredentials credentials;
+  if (!bin::ParsePlainCredentials(data, &credentials)) return false;
+  // Acting for another identity (an authzid other than the user) is refused.
+  if (credentials.user.empty() ||
+      (!credentials.authzid.empty() && credentials.authzid != credentials.user)) {
+    return false;
+  }
+  return context_->settings().sasl_pwdb->CheckFresh(credentials.user, credentials.password);
 }
 
 }  // namespace ratmemcache::server
