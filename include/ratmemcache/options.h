@@ -13,14 +13,18 @@ namespace ratmemcache {
 
 // Which item the RAM tier gives up first when it is full.
 enum class EvictionStrategy : uint8_t {
-  kLru,  // least recently used (exact, per lock stripe)
+  kLru,     // least recently used (exact, per lock stripe)
+  kFifo,    // first in, first out: hits change nothing
+  kSieve,   // SIEVE (NSDI'24): FIFO with a visited bit and a sweeping hand
+  kS3Fifo,  // S3-FIFO (SOSP'23): small, main and ghost FIFO queues
 };
 
-// "lru" for kLru.
+// The strategy's canonical name: "lru", "fifo", "sieve", "s3fifo".
 std::string_view EvictionStrategyName(EvictionStrategy strategy);
-// Parses a strategy name, case-insensitively ("lru", "Lru"); nullopt when unknown.
+// Parses a strategy name, case-insensitively ("lru", "Lru", "S3FIFO"; "s3-fifo" too);
+// nullopt when unknown.
 std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name);
-// The valid names, for error messages: "lru".
+// The valid names, for error messages: "lru, fifo, sieve, s3fifo".
 std::string_view EvictionStrategyNames();
 
 // The RAM tier (L1).

@@ -9,6 +9,9 @@ namespace ratmemcache {
 std::string_view EvictionStrategyName(EvictionStrategy strategy) {
   switch (strategy) {
     case EvictionStrategy::kLru: return "lru";
+    case EvictionStrategy::kFifo: return "fifo";
+    case EvictionStrategy::kSieve: return "sieve";
+    case EvictionStrategy::kS3Fifo: return "s3fifo";
   }
   return "unknown";
 }
@@ -18,9 +21,12 @@ std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (lower == "lru") return EvictionStrategy::kLru;
+  if (lower == "fifo") return EvictionStrategy::kFifo;
+  if (lower == "sieve") return EvictionStrategy::kSieve;
+  if (lower == "s3fifo" || lower == "s3-fifo" || lower == "s3_fifo") return EvictionStrategy::kS3Fifo;
   return std::nullopt;
 }
 
-std::string_view EvictionStrategyNames() { return "lru"; }
+std::string_view EvictionStrategyNames() { return "lru, fifo, sieve, s3fifo"; }
 
 }  // namespace ratmemcache

@@ -101,7 +101,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   int verbose = 0;
   bool version = false, enable_shutdown = false, daemonize = false;
   bool disable_flush_all = false, disable_dumping = false;
-  std::string pid_file, user, data_dir, l2_size, auth_file, protocol, sasl_pwdb;
+  std::string pid_file, user, data_dir, l2_size, auth_file, protocol, sasl_pwdb, eviction;
   bool no_l2 = false, sasl = false;
   app.add_option("-p,--port", port, "TCP port to listen on (default: 11211)");
   app.add_option("-l,--listen", listen,
@@ -128,6 +128,8 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
                "--sasl-pwdb or $MEMCACHED_SASL_PWDB");
   app.add_option("--sasl-pwdb", sasl_pwdb,
                  "SASL password file: user:password lines (memcached's MEMCACHED_SASL_PWDB)");
+  app.add_option("--eviction", eviction,
+                 "RAM eviction policy: lru, fifo, sieve or s3fifo (default: lru; [l1] eviction_strategy)");
   app.add_flag("-d,--daemon", daemonize, "run as a daemon");
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");
@@ -184,6 +186,14 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   if (disable_flush_all) config.flush_enabled = false;
   if (disable_dumping) config.dump_enabled = false;
   if (!auth_file.empty()) config.auth_file = auth_file;
+  if (!eviction.empty()) {
+    std::optional<EvictionStrategy> strategy = ParseEvictionStrategy(eviction);
+    if (!strategy) {
+      return Status::InvalidArgument("--eviction: '" + eviction + "' is not an eviction policy (valid: " +
+                                     std::string(EvictionStrategyNames()) + ")");
+    }
+    cache.l1.eviction_strategy = *strategy;
+  }
   if (sasl) config.sasl = true;
   if (!sasl_pwdb.empty()) config.sasl_pwdb = sasl_pwdb;
   bool protocol_given = !protocol.empty();

@@ -1,6 +1,8 @@
 #include "ram/eviction_policy.h"
 
+#include "ram/fifo_policies.h"
 #include "ram/lru_policy.h"
+#include "ram/s3fifo_policy.h"
 
 namespace ratmemcache::ram {
 
@@ -8,6 +10,12 @@ std::unique_ptr<EvictionPolicy> MakeEvictionPolicy(EvictionStrategy strategy) {
   switch (strategy) {
     case EvictionStrategy::kLru:
       return std::make_unique<LruPolicy>();
+    case EvictionStrategy::kFifo:
+      return std::make_unique<FifoPolicy>();
+    case EvictionStrategy::kSieve:
+      return std::make_unique<SievePolicy>();
+    case EvictionStrategy::kS3Fifo:
+      return std::make_unique<S3FifoPolicy>();
   }
   return std::make_unique<LruPolicy>();
 }

@@ -5,6 +5,7 @@
 // no synchronisation of its own. Policies keep their state in the items (Item::prev, next
 // and policy_data) and allocate nothing per access.
 
+#include <cstdint>
 #include <memory>
 
 #include "ram/item.h"
@@ -23,8 +24,9 @@ class EvictionPolicy {
   // `item` is being unlinked from the stripe, for whatever reason.
   virtual void OnRemove(Item* item) = 0;
   // The item to evict next, still linked; nullptr when the stripe is empty. The stripe then
-  // unlinks it (calling OnRemove).
-  virtual Item* Victim() = 0;
+  // unlinks it (calling OnRemove). `now` is the ExpiryClock time (for policies that
+  // prefer expired items).
+  virtual Item* Victim(uint32_t now) = 0;
 };
 
 // A policy implementing `strategy`.

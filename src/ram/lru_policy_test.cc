@@ -10,20 +10,20 @@ TEST(LruPolicy, EvictsLeastRecentlyUsedFirst) {
   Item* b = AllocateItem("b", 0, 0, 0);
   Item* c = AllocateItem("c", 0, 0, 0);
   LruPolicy lru;
-  EXPECT_EQ(lru.Victim(), nullptr);
+  EXPECT_EQ(lru.Victim(0), nullptr);
   lru.OnInsert(a);
   lru.OnInsert(b);
   lru.OnInsert(c);
-  EXPECT_EQ(lru.Victim(), a);
+  EXPECT_EQ(lru.Victim(0), a);
   lru.OnAccess(a);  // order now b, c, a
-  EXPECT_EQ(lru.Victim(), b);
+  EXPECT_EQ(lru.Victim(0), b);
   lru.OnRemove(b);
-  EXPECT_EQ(lru.Victim(), c);
+  EXPECT_EQ(lru.Victim(0), c);
   lru.OnAccess(a);  // already most recent: no change
   lru.OnRemove(c);
-  EXPECT_EQ(lru.Victim(), a);
+  EXPECT_EQ(lru.Victim(0), a);
   lru.OnRemove(a);
-  EXPECT_EQ(lru.Victim(), nullptr);
+  EXPECT_EQ(lru.Victim(0), nullptr);
   for (Item* item : {a, b, c}) ReleaseItem(item);
 }
 

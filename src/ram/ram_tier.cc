@@ -207,7 +207,7 @@ bool RamTier::EvictOne() {
     Item* victim;
     {
       std::lock_guard lock(stripe.mu);
-      victim = stripe.policy->Victim();
+      victim = stripe.policy->Victim(now);
       if (victim == nullptr) continue;
       const bool fetched = HasState(victim, kItemFetched);
       if (Check(victim, now) == Liveness::kLive) {
