@@ -17,14 +17,17 @@ enum class EvictionStrategy : uint8_t {
   kFifo,    // first in, first out: hits change nothing
   kSieve,   // SIEVE (NSDI'24): FIFO with a visited bit and a sweeping hand
   kS3Fifo,  // S3-FIFO (SOSP'23): small, main and ghost FIFO queues
+  kLfu,     // least frequently used (log-scale hit counts, aged)
+  kHybrid,  // the seed's LruLfu: segmented LRU (probation, then protected after a hit)
+  kTtl,     // the seed's TtlBased: expired items first, then LRU
 };
 
-// The strategy's canonical name: "lru", "fifo", "sieve", "s3fifo".
+// The strategy's canonical name: "lru", "fifo", "sieve", "s3fifo", "lfu", "hybrid", "ttl".
 std::string_view EvictionStrategyName(EvictionStrategy strategy);
-// Parses a strategy name, case-insensitively ("lru", "Lru", "S3FIFO"; "s3-fifo" too);
-// nullopt when unknown.
+// Parses a strategy name, case-insensitively ("lru", "Lru", "S3FIFO"; also "s3-fifo", and
+// the seed's "LruLfu" for hybrid and "TtlBased" for ttl); nullopt when unknown.
 std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name);
-// The valid names, for error messages: "lru, fifo, sieve, s3fifo".
+// The valid names, for error messages.
 std::string_view EvictionStrategyNames();
 
 // The RAM tier (L1).

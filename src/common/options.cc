@@ -12,6 +12,9 @@ std::string_view EvictionStrategyName(EvictionStrategy strategy) {
     case EvictionStrategy::kFifo: return "fifo";
     case EvictionStrategy::kSieve: return "sieve";
     case EvictionStrategy::kS3Fifo: return "s3fifo";
+    case EvictionStrategy::kLfu: return "lfu";
+    case EvictionStrategy::kHybrid: return "hybrid";
+    case EvictionStrategy::kTtl: return "ttl";
   }
   return "unknown";
 }
@@ -24,9 +27,14 @@ std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name) {
   if (lower == "fifo") return EvictionStrategy::kFifo;
   if (lower == "sieve") return EvictionStrategy::kSieve;
   if (lower == "s3fifo" || lower == "s3-fifo" || lower == "s3_fifo") return EvictionStrategy::kS3Fifo;
+  if (lower == "lfu") return EvictionStrategy::kLfu;
+  if (lower == "hybrid" || lower == "lrulfu" || lower == "lru_lfu") return EvictionStrategy::kHybrid;
+  if (lower == "ttl" || lower == "ttlbased" || lower == "ttl_based") return EvictionStrategy::kTtl;
   return std::nullopt;
 }
 
-std::string_view EvictionStrategyNames() { return "lru, fifo, sieve, s3fifo"; }
+std::string_view EvictionStrategyNames() {
+  return "lru, lfu, fifo, hybrid (LruLfu), ttl (TtlBased), s3fifo, sieve";
+}
 
 }  // namespace ratmemcache

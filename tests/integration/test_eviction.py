@@ -8,7 +8,7 @@ import pytest
 
 from conftest import RMC_BINARY, free_port, read_until_idle, start_rat
 
-POLICIES = ["lru", "fifo", "sieve", "s3fifo"]
+POLICIES = ["lru", "lfu", "fifo", "hybrid", "ttl", "s3fifo", "sieve"]
 
 
 def command(sock, data, until):
@@ -27,12 +27,13 @@ def stats(sock, sub=b""):
     return out
 
 
-@pytest.mark.parametrize("policy", POLICIES + ["S3FIFO", "Sieve"])
+@pytest.mark.parametrize("policy", POLICIES + ["S3FIFO", "Sieve", "LruLfu", "TtlBased"])
 def test_policy_evicts_and_keeps_serving(policy):
     rat = start_rat("--no-l2", "-m", "2", "--eviction", policy)
     try:
         with rat.connect(timeout=30) as s:
-            assert stats(s, b"settings")["eviction_strategy"] == policy.lower()
+            canonical = {"lrulfu": "hybrid", "ttlbased": "ttl"}.get(policy.lower(), policy.lower())
+            assert stats(s, b"settings")["eviction_strategy"] == canonical
             value = b"v" * 1000
             hot = [b"hot%d" % i for i in range(20)]
             for key in hot:
@@ -58,4 +59,4 @@ def test_unknown_policy_is_refused_with_the_valid_names():
     result = subprocess.run([RMC_BINARY, "--eviction", "clock", "-p", str(free_port())],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
-    assert "--eviction: 'clock' is not an eviction policy (valid: lru, fifo, sieve, s3fifo)" in result.stderr
+    assert "--eviction: 'clock' is not an eviction policy (valid: lru, lfu, fifo, hybrid (LruLfu), ttl (TtlBased), s3fifo, sieve)" in result.stderr
