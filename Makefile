@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS ?=
 
-.PHONY: all bootstrap configure build run test unit integration bench clean
+.PHONY: all bootstrap configure build run test unit integration bench sim clean
 
 all: build
 
@@ -36,6 +36,12 @@ integration: build
 
 bench: build
 	bench/side_by_side.sh
+
+# The eviction simulator's standard suite (a few minutes): table, CSV and plot.
+SIM_OUT ?= bench/results/eviction-miss-ratios
+sim: build
+	./$(BUILD_DIR)/bench/rmc_sim --csv $(SIM_OUT).csv | tee $(SIM_OUT).txt
+	bench/plot_miss_ratios.sh $(SIM_OUT).csv docs/eviction-miss-ratios.svg
 
 clean:
 	rm -rf $(BUILD_DIR)
