@@ -65,7 +65,7 @@ def test_bad_flags_exit_2_naming_the_flag(args, fragment):
 @pytest.mark.parametrize("text, fragment", [
     ("[l1]\nmax_memroy = 10\n", "[l1] max_memroy: unknown key"),
     ("[l1]\nmax_memory = -5\n", "[l1] max_memory"),
-    ("[l1]\neviction_strategy = \"Random\"\n", "unknown strategy 'Random' (valid: lru)"),
+    ("[l1]\neviction_strategy = \"Random\"\n", "unknown strategy 'Random' (valid: lru, lfu, fifo, hybrid (LruLfu), ttl (TtlBased), s3fifo, sieve)"),
     ("[ttl]\ncleanup_interval = \"often\"\n", "[ttl] cleanup_interval: must be an integer"),
     ("[nosuch]\nx = 1\n", "[nosuch]: unknown section"),
     ("[logging]\nlevel = \"loud\"\n", "[logging] level: unknown level 'loud'"),
