@@ -5,49 +5,25 @@
 #include <string>
 #include <vector>
 
+#include "ram/policy_test_util.h"
 #include "ram/s3fifo_policy.h"
 
 namespace ratmemcache::ram {
 namespace {
 
-// Items named "k0", "k1", ...; released when the test ends.
-class Items {
- public:
-  explicit Items(int n) {
-    for (int i = 0; i < n; ++i) items_.push_back(AllocateItem("k" + std::to_string(i), 0, 0, 0));
-  }
-  ~Items() {
-    for (Item* item : items_) ReleaseItem(item);
-  }
-  Item* operator[](int i) const { return items_[i]; }
-
- private:
-  std::vector<Item*> items_;
-};
-
-// Evicts until empty and returns the names in eviction order.
-std::string Drain(EvictionPolicy& policy) {
-  std::string order;
-  while (Item* victim = policy.Victim(0)) {
-    order += std::string(victim->key()) + " ";
-    policy.OnRemove(victim);
-  }
-  return order;
-}
-
 TEST(FifoPolicy, EvictsInInsertionOrderWhateverTheHits) {
-  Items items(4);
+  TestItems items(4);
   FifoPolicy fifo;
   EXPECT_EQ(fifo.Victim(0), nullptr);
   for (int i = 0; i < 4; ++i) fifo.OnInsert(items[i]);
   fifo.OnAccess(items[0]);
   fifo.OnAccess(items[0]);
   fifo.OnRemove(items[2]);  // deleted
-  EXPECT_EQ(Drain(fifo), "k0 k1 k3 ");
+  EXPECT_EQ(DrainPolicy(fifo), "k0 k1 k3 ");
 }
 
 TEST(SievePolicy, VisitedItemsSurviveOneSweepInPlace) {
-  Items items(5);
+  TestItems items(5);
   SievePolicy sieve;
   for (int i = 0; i < 5; ++i) sieve.OnInsert(items[i]);  // oldest k0 .. newest k4
   sieve.OnAccess(items[0]);
@@ -63,22 +39,22 @@ TEST(SievePolicy, VisitedItemsSurviveOneSweepInPlace) {
   sieve.OnRemove(victim);
   // Wrapped around: k0, k1, k3 are no longer visited: oldest first from the hand.
   sieve.OnAccess(items[1]);
-  EXPECT_EQ(Drain(sieve), "k0 k3 k1 ");
+  EXPECT_EQ(DrainPolicy(sieve), "k0 k3 k1 ");
 }
 
 TEST(SievePolicy, RemovingTheItemUnderTheHandKeepsTheSweepValid) {
-  Items items(3);
+  TestItems items(3);
   SievePolicy sieve;
   for (int i = 0; i < 3; ++i) sieve.OnInsert(items[i]);
   sieve.OnAccess(items[0]);
   EXPECT_EQ(sieve.Victim(0), items[1]);  // hand now at k1
   sieve.OnRemove(items[1]);              // hand moves to k2
   sieve.OnRemove(items[2]);              // deleted under the hand: hand moves past it
-  EXPECT_EQ(Drain(sieve), "k0 ");
+  EXPECT_EQ(DrainPolicy(sieve), "k0 ");
 }
 
 TEST(S3FifoPolicy, OneHitWondersLeaveFromTheSmallQueue) {
-  Items items(20);
+  TestItems items(20);
   S3FifoPolicy s3;
   for (int i = 0; i < 10; ++i) s3.OnInsert(items[i]);
   s3.OnAccess(items[0]);  // k0 was hit: it moves to the main queue instead of leaving
@@ -95,7 +71,7 @@ TEST(S3FifoPolicy, OneHitWondersLeaveFromTheSmallQueue) {
 }
 
 TEST(S3FifoPolicy, AKeySeenInTheGhostQueueComesBackToTheMainQueue) {
-  Items items(4);
+  TestItems items(4);
   S3FifoPolicy s3;
   s3.OnInsert(items[0]);
   s3.OnInsert(items[1]);
@@ -112,14 +88,14 @@ TEST(S3FifoPolicy, AKeySeenInTheGhostQueueComesBackToTheMainQueue) {
 }
 
 TEST(S3FifoPolicy, MainQueueGivesHitItemsAnotherRound) {
-  Items items(3);
+  TestItems items(3);
   S3FifoPolicy s3;
   for (int i = 0; i < 3; ++i) s3.OnInsert(items[i]);
   for (int i = 0; i < 3; ++i) s3.OnAccess(items[i]);
   s3.OnAccess(items[2]);
   s3.OnAccess(items[2]);  // k2: three hits
   // All three move to M as S is drained; then M's tail gets rounds by its counter.
-  std::string order = Drain(s3);
+  std::string order = DrainPolicy(s3);
   EXPECT_EQ(order.substr(order.size() - 3), "k2 ");  // the most hit item goes last
 }
 

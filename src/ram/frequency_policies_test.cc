@@ -6,41 +6,19 @@
 #include <vector>
 
 #include "common/expiry_clock.h"
+#include "ram/policy_test_util.h"
 
 namespace ratmemcache::ram {
 namespace {
 
-class Items {
- public:
-  explicit Items(int n, uint32_t expires_at = 0) {
-    for (int i = 0; i < n; ++i) items_.push_back(AllocateItem("k" + std::to_string(i), 0, 0, expires_at));
-  }
-  ~Items() {
-    for (Item* item : items_) ReleaseItem(item);
-  }
-  Item* operator[](int i) const { return items_[i]; }
-
- private:
-  std::vector<Item*> items_;
-};
-
-std::string Drain(EvictionPolicy& policy, uint32_t now = 0) {
-  std::string order;
-  while (Item* victim = policy.Victim(now)) {
-    order += std::string(victim->key()) + " ";
-    policy.OnRemove(victim);
-  }
-  return order;
-}
-
 TEST(LfuPolicy, FewestHitsGoFirstThenLeastRecent) {
-  Items items(4);
+  TestItems items(4);
   LfuPolicy lfu;
   for (int i = 0; i < 4; ++i) lfu.OnInsert(items[i]);
   for (int i = 0; i < 3; ++i) lfu.OnAccess(items[0]);  // k0: 3 hits
   lfu.OnAccess(items[1]);                               // k1: 1 hit
   lfu.OnAccess(items[3]);                               // k3: 1 hit, more recent than k1
-  EXPECT_EQ(Drain(lfu), "k2 k1 k3 k0 ");
+  EXPECT_EQ(DrainPolicy(lfu), "k2 k1 k3 k0 ");
 }
 
 TEST(LfuPolicy, LevelsAreBitLengthsOfTheCount) {
@@ -52,7 +30,7 @@ TEST(LfuPolicy, LevelsAreBitLengthsOfTheCount) {
 }
 
 TEST(LfuPolicy, AgingHalvesCountsSoOldFavouritesCanLeave) {
-  Items items(2);
+  TestItems items(2);
   LfuPolicy lfu;
   lfu.OnInsert(items[0]);
   lfu.OnInsert(items[1]);
@@ -62,30 +40,30 @@ TEST(LfuPolicy, AgingHalvesCountsSoOldFavouritesCanLeave) {
   for (int i = 0; i < 10; ++i) lfu.OnAccess(items[1]);
   EXPECT_EQ(items[0]->policy_data, 3);
   EXPECT_EQ(items[1]->policy_data, 5);
-  EXPECT_EQ(Drain(lfu), "k0 k1 ");
+  EXPECT_EQ(DrainPolicy(lfu), "k0 k1 ");
 }
 
 TEST(LfuPolicy, CountsSaturate) {
-  Items items(1);
+  TestItems items(1);
   LfuPolicy lfu;
   lfu.OnInsert(items[0]);
   for (int i = 0; i < 1000; ++i) lfu.OnAccess(items[0]);
   EXPECT_LE(items[0]->policy_data, 255);
-  EXPECT_EQ(Drain(lfu), "k0 ");
+  EXPECT_EQ(DrainPolicy(lfu), "k0 ");
 }
 
 TEST(HybridPolicy, ItemsReadTwiceOutliveOneTimeItems) {
-  Items items(5);
+  TestItems items(5);
   HybridPolicy hybrid;
   for (int i = 0; i < 5; ++i) hybrid.OnInsert(items[i]);
   hybrid.OnAccess(items[0]);  // protected
   hybrid.OnAccess(items[1]);  // protected
   // Probation (k2 k3 k4, oldest first) goes before protected (k0 k1, least recent first).
-  EXPECT_EQ(Drain(hybrid), "k2 k3 k4 k0 k1 ");
+  EXPECT_EQ(DrainPolicy(hybrid), "k2 k3 k4 k0 k1 ");
 }
 
 TEST(HybridPolicy, ProtectedSegmentIsBoundedAndDemotesItsLeastRecent) {
-  Items items(5);
+  TestItems items(5);
   HybridPolicy hybrid;
   for (int i = 0; i < 5; ++i) hybrid.OnInsert(items[i]);
   for (int i = 0; i < 5; ++i) hybrid.OnAccess(items[i]);  // all would be protected...
@@ -93,12 +71,12 @@ TEST(HybridPolicy, ProtectedSegmentIsBoundedAndDemotesItsLeastRecent) {
   Item* victim = hybrid.Victim(0);
   EXPECT_EQ(victim, items[0]);
   hybrid.OnRemove(victim);
-  EXPECT_EQ(Drain(hybrid), "k1 k2 k3 k4 ");
+  EXPECT_EQ(DrainPolicy(hybrid), "k1 k2 k3 k4 ");
 }
 
 TEST(TtlPolicy, ExpiredItemsGoFirstThenLeastRecentlyUsed) {
-  Items live(3);
-  Items expiring(2, /*expires_at=*/100);
+  TestItems live(3);
+  TestItems expiring(2, /*expires_at=*/100);
   TtlPolicy ttl;
   ttl.OnInsert(live[0]);
   ttl.OnInsert(expiring[0]);
@@ -115,7 +93,7 @@ TEST(TtlPolicy, ExpiredItemsGoFirstThenLeastRecentlyUsed) {
   EXPECT_EQ(victim->key(), expiring[1]->key());
   ttl.OnRemove(victim);
   ttl.OnAccess(live[0]);
-  EXPECT_EQ(Drain(ttl, 100), "k1 k2 k0 ");
+  EXPECT_EQ(DrainPolicy(ttl, 100), "k1 k2 k0 ");
 }
 
 }  // namespace

@@ -1,0 +1,40 @@
+#pragma once
+
+// Test helpers for eviction policies: named items and draining a policy.
+
+#include <string>
+#include <vector>
+
+#include "ram/eviction_policy.h"
+
+namespace ratmemcache::ram {
+
+// Unlinked items named "k0", "k1", ... (optionally expiring at `expires_at`); released
+// when the object goes.
+class TestItems {
+ public:
+  explicit TestItems(int n, uint32_t expires_at = 0) {
+    for (int i = 0; i < n; ++i) items_.push_back(AllocateItem("k" + std::to_string(i), 0, 0, expires_at));
+  }
+  ~TestItems() {
+    for (Item* item : items_) ReleaseItem(item);
+  }
+  TestItems(const TestItems&) = delete;
+  TestItems& operator=(const TestItems&) = delete;
+  Item* operator[](int i) const { return items_[i]; }
+
+ private:
+  std::vector<Item*> items_;
+};
+
+// Evicts until the policy is empty; returns the keys in eviction order, space-separated.
+inline std::string DrainPolicy(EvictionPolicy& policy, uint32_t now = 0) {
+  std::string order;
+  while (Item* victim = policy.Victim(now)) {
+    order += std::string(victim->key()) + " ";
+    policy.OnRemove(victim);
+  }
+  return order;
+}
+
+}  // namespace ratmemcache::ram
