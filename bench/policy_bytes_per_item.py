@@ -7,62 +7,34 @@ divided by N is printed per policy, with memcached's for reference.
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from side_by_side import LOAD, MEMCACHED, RAT, free_port  # noqa: E402
+import side_by_side  # noqa: E402  (its Server, load generator and pinning)
 
 POLICIES = ["lru", "lfu", "fifo", "hybrid", "ttl", "s3fifo", "sieve"]
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def wait_listening(port):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
-
-
-def measure(argv, port, items):
-    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def bytes_per_item(kind, items):
+    server = side_by_side.Server(kind, threads=4, memory_mb=1024, conns=1024)
     try:
-        wait_listening(port)
-        before = rss_kib(server.pid)
-        subprocess.run([LOAD, "--server", f"127.0.0.1:{port}", "--populate-only", "--keys", str(items),
-                        "--key-size", "20", "--value-size", "100"], check=True, capture_output=True)
+        before = server.rss_kib()
+        side_by_side.load(server, "--populate-only", "--keys", items, "--key-size", 20, "--value-size", 100)
         time.sleep(0.5)
-        return (rss_kib(server.pid) - before) * 1024 / items
+        return (server.rss_kib() - before) * 1024 / items
     finally:
-        server.kill()
-        server.wait()
+        server.stop()
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=1000000)
     args = parser.parse_args()
-    port = free_port()
-    mc = measure([MEMCACHED, "-u", "root", "-U", "0", "-p", str(port), "-l", "127.0.0.1", "-m", "1024"],
-                 port, args.items)
-    print(f"{'memcached':>10} {mc:8.1f} bytes/item")
+    print(f"{'memcached':>10} {bytes_per_item('memcached', args.items):8.1f} bytes/item")
     for policy in POLICIES:
-        port = free_port()
-        rat = measure([RAT, "--no-l2", "-p", str(port), "-l", "127.0.0.1", "-m", "1024", "--eviction", policy],
-                      port, args.items)
-        print(f"{policy:>10} {rat:8.1f} bytes/item")
+        side_by_side.RAT_EXTRA = ["--no-l2", "--eviction", policy]
+        print(f"{policy:>10} {bytes_per_item('rat_memcached', args.items):8.1f} bytes/item")
 
 
 if __name__ == "__main__":

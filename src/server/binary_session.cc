@@ -22,6 +22,12 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
+// Whether a (loud) retrieval opcode sets the expiry, and whether it answers with the key.
+bool Touches(uint8_t command) {
+  return command == bin::kTouch || command == bin::kGat || command == bin::kGatK;
+}
+bool EchoesKey(uint8_t command) { return command == bin::kGetK || command == bin::kGatK; }
+
 // The exptime field of a binary request: unsigned on the wire.
 int64_t Exptime(const BinaryRequest& request, size_t offset) {
   return static_cast<int64_t>(bin::ExtrasWord(request, offset));
@@ -211,7 +217,7 @@ void BinarySession::Dispatch(const BinaryRequest& request, OutputBuffer& out) {
 }
 
 void BinarySession::Retrieve(const BinaryRequest& request, OutputBuffer& out) {
-  const bool touch = command_ == bin::kTouch || command_ == bin::kGat || command_ == bin::kGatK;
+  const bool touch = Touches(command_);
   const int64_t exptime = touch ? Exptime(request, 0) : 0;
   RunOnKey(
       key_,
@@ -222,8 +228,8 @@ void BinarySession::Retrieve(const BinaryRequest& request, OutputBuffer& out) {
 }
 
 void BinarySession::ReplyRetrieval(Result<ItemHandle> item, OutputBuffer& out) {
-  const bool touch = command_ == bin::kTouch || command_ == bin::kGat || command_ == bin::kGatK;
-  const bool with_key = command_ == bin::kGetK || command_ == bin::kGatK;
+  const bool touch = Touches(command_);
+  const bool with_key = EchoesKey(command_);
   const bool with_value = command_ != bin::kTouch;
   context_->prefix_stats().RecordGet(key_, item.ok());
   CountRetrieval(touch, item.ok());

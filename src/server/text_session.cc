@@ -6,6 +6,7 @@
 #include <chrono>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include "common/decimal.h"
 #include "common/logging.h"
@@ -530,21 +531,16 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
     }
     return;
   }
-  if (sub == "tiers") {
-    WriteTiersStats(*context_, text_sink);
-    return;
-  }
-  if (sub == "conns") {
-    WriteConnsStats(*context_, text_sink);
-    return;
-  }
-  if (sub == "items") {
-    WriteItemsStats(*context_, text_sink);
-    return;
-  }
-  if (sub == "slabs") {
-    WriteSlabsStats(*context_, text_sink);
-    return;
+  // The groups that are a list of statistics.
+  static constexpr std::pair<std::string_view, void (*)(ServerContext&, StatsSink&)> kGroups[] = {
+      {"tiers", WriteTiersStats}, {"conns", WriteConnsStats},     {"items", WriteItemsStats},
+      {"slabs", WriteSlabsStats}, {"settings", WriteSettingsStats},
+  };
+  for (const auto& [name, write] : kGroups) {
+    if (sub == name) {
+      write(*context_, text_sink);
+      return;
+    }
   }
   if (sub == "sizes") {
     // memcached without -o track_sizes (its default) says the same.
@@ -558,8 +554,6 @@ void TextSession::Stats(const TextRequest& request, OutputBuffer& out) {
   if (sub == "reset") {
     context_->ResetStats();
     out.Append(reply::kReset);
-  } else if (sub == "settings") {
-    WriteSettingsStats(*context_, text_sink);
   } else {
     out.Append(reply::kError);
   }
