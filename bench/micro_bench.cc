@@ -5,7 +5,10 @@
 
 #include <string>
 
+#include "common/expiry_clock.h"
+#include "common/hash.h"
 #include "protocol/text_parser.h"
+#include "ram/ram_tier.h"
 #include "ratmemcache/cache.h"
 
 namespace {
@@ -67,6 +70,42 @@ void BM_CacheSet(benchmark::State& state) {
   if (state.thread_index() == 0) cache.reset();
 }
 BENCHMARK(BM_CacheSet)->Threads(1)->Threads(2);
+
+// Get hits straight on the RAM tier under each eviction policy (arg 0: the policy's
+// EvictionStrategy value), from 1 and 2 threads. "Spread" reads 1024 keys over all
+// stripes; "Hot" reads 8 keys of one stripe, where readers meet on the stripe lock.
+void RamGetHits(benchmark::State& state, bool hot) {
+  static ExpiryClock clock;
+  static std::unique_ptr<ram::RamTier> tier;
+  const auto strategy = static_cast<EvictionStrategy>(state.range(0));
+  std::vector<std::string> keys;
+  for (int i = 0; keys.size() < (hot ? 8u : 1024u); ++i) {
+    std::string key = "key:" + std::to_string(i);
+    if (!hot || HashKey(key) % 64 == 0) keys.push_back(std::move(key));
+  }
+  if (state.thread_index() == 0) {
+    ram::RamTierOptions options;
+    options.max_memory = 256ull << 20;
+    options.eviction = strategy;
+    tier = std::make_unique<ram::RamTier>(options, &clock);
+    for (const std::string& key : keys) {
+      Result<WritableItem> item = tier->Allocate(key, 100, 0, 0);
+      tier->Store(StoreMode::kSet, std::move(item).value(), 0).IgnoreError();
+    }
+  }
+  state.SetLabel(std::string(EvictionStrategyName(strategy)));
+  size_t i = state.thread_index() * 3;
+  const size_t mask = keys.size() - 1;
+  for (auto _ : state) {
+    Result<ItemHandle> item = tier->Get(keys[i++ & mask]);
+    benchmark::DoNotOptimize(item);
+  }
+  if (state.thread_index() == 0) tier.reset();
+}
+void BM_RamGetHitSpread(benchmark::State& state) { RamGetHits(state, false); }
+void BM_RamGetHitHot(benchmark::State& state) { RamGetHits(state, true); }
+BENCHMARK(BM_RamGetHitSpread)->DenseRange(0, 6)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_RamGetHitHot)->DenseRange(0, 6)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 

@@ -104,7 +104,9 @@ TEST(CommandLine, ProtocolFollowsSaslAndAsciiAuthAsInMemcached) {
                                        {"-B", "tcp"}}) {
     auto parsed = Parse(bad);
     EXPECT_FALSE(parsed.ok()) << bad[0] << " " << bad[1];
-    if (!parsed.ok()) EXPECT_NE(parsed.status().message().find('-'), std::string::npos);
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.status().message().find('-'), std::string::npos);
+    }
   }
 }
 

@@ -20,6 +20,7 @@ class FifoPolicy final : public EvictionPolicy {
  public:
   void OnInsert(Item* item) override { list_.PushFront(item); }
   void OnAccess(Item* item) override {}
+  bool SharedHits() const override { return true; }
   void OnRemove(Item* item) override { list_.Unlink(item); }
   Item* Victim(uint32_t now) override { return list_.tail(); }
 
@@ -36,6 +37,11 @@ class SievePolicy final : public EvictionPolicy {
     list_.PushFront(item);
   }
   void OnAccess(Item* item) override { item->policy_data = kVisited; }
+  bool SharedHits() const override { return true; }
+  void OnSharedAccess(Item* item) override {
+    std::atomic_ref<uint8_t> bits = SharedPolicyData(item);
+    if (bits.load(std::memory_order_relaxed) != kVisited) bits.store(kVisited, std::memory_order_relaxed);
+  }
   void OnRemove(Item* item) override {
     if (hand_ == item) hand_ = item->prev;  // towards the newer items
     list_.Unlink(item);

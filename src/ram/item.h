@@ -37,7 +37,9 @@ struct Item {
   std::atomic<uint8_t> state;
   // 1 once the persistent tier holds exactly these bytes (set by the write-behind thread).
   std::atomic<uint8_t> persisted;
-  uint8_t policy_data;     // free for the eviction policy (under the stripe lock)
+  // Free for the eviction policy: plain under the exclusive stripe lock; under the shared
+  // lock only through SharedPolicyData() (EvictionPolicy::OnSharedAccess).
+  uint8_t policy_data;
 
   char* key_data() { return reinterpret_cast<char*>(this + 1); }
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
@@ -67,6 +69,12 @@ inline void SetState(Item* item, ItemState bit) {
 inline void ClearState(Item* item, ItemState bit) {
   item->state.store(item->state.load(std::memory_order_relaxed) & static_cast<uint8_t>(~bit),
                     std::memory_order_relaxed);
+}
+
+// policy_data for changes under the shared stripe lock, where other readers may change it
+// at the same time.
+inline std::atomic_ref<uint8_t> SharedPolicyData(Item* item) {
+  return std::atomic_ref<uint8_t>(item->policy_data);
 }
 
 // Allocates an unlinked item holding `key` and room for `value_len` value bytes, with one

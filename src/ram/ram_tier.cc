@@ -60,6 +60,7 @@ RamTier::RamTier(const RamTierOptions& options, const ExpiryClock* clock)
   while (count < options.stripes) count <<= 1;
   stripe_mask_ = count - 1;
   stripes_.reserve(count);
+  shared_hits_ = MakeEvictionPolicy(eviction_)->SharedHits();
   for (uint32_t i = 0; i < count; ++i) {
     auto stripe = std::make_unique<Stripe>();
     stripe->policy = MakeEvictionPolicy(eviction_);
@@ -207,7 +208,13 @@ bool RamTier::EvictOne() {
     Item* victim;
     {
       std::lock_guard lock(stripe.mu);
+      const size_t metadata_before = stripe.policy->MetadataBytes();
       victim = stripe.policy->Victim(now);
+      const size_t metadata_after = stripe.policy->MetadataBytes();
+      if (metadata_after != metadata_before) {
+        used_.fetch_add(static_cast<int64_t>(metadata_after) - static_cast<int64_t>(metadata_before),
+                        std::memory_order_relaxed);
+      }
       if (victim == nullptr) continue;
       const bool fetched = HasState(victim, kItemFetched);
       if (Check(victim, now) == Liveness::kLive) {
@@ -502,7 +509,44 @@ Result<ItemHandle> RamTier::Fetch(std::string_view key, const uint32_t* new_expi
   });
 }
 
-Result<ItemHandle> RamTier::Get(std::string_view key) { return Fetch(key, nullptr); }
+namespace {
+
+// Counts one event under the shared stripe lock, where other readers count too.
+void CountShared(uint64_t& counter) {
+  std::atomic_ref<uint64_t>(counter).fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Result<ItemHandle> RamTier::SharedGet(std::string_view key) {
+  const uint64_t hash = HashKey(key);
+  Stripe& stripe = StripeFor(hash);
+  std::shared_lock lock(stripe.mu);
+  Item* item = stripe.table.Find(key, hash);
+  if (item == nullptr) {
+    CountShared(stripe.counters.get_misses);
+    return Status::NotFound();
+  }
+  const uint32_t now = clock_->Now();
+  if (Check(item, now) != Liveness::kLive) return Status(kStale);
+  CountShared(stripe.counters.get_hits);
+  // Written only when they change, so readers of a hot item do not dirty its line.
+  if (item->last_access.load(std::memory_order_relaxed) != now) {
+    item->last_access.store(now, std::memory_order_relaxed);
+  }
+  if (!HasState(item, kItemFetched)) item->state.fetch_or(kItemFetched, std::memory_order_relaxed);
+  stripe.policy->OnSharedAccess(item);
+  RetainItem(item);
+  return ItemHandle(item);
+}
+
+Result<ItemHandle> RamTier::Get(std::string_view key) {
+  if (shared_hits_) {
+    Result<ItemHandle> found = SharedGet(key);
+    if (found.code() != kStale) return found;
+  }
+  return Fetch(key, nullptr);  // also unlinks the dead item SharedGet met
+}
 
 Result<RamTier::MetaFetched> RamTier::MetaFetch(std::string_view key, const MetaFetchOptions& options) {
   for (int attempt = 0;; ++attempt) {
@@ -762,6 +806,7 @@ RamTierStats RamTier::Stats() {
     const Counters& c = stripe.counters;
     stats.curr_items += stripe.table.size();
     stats.hash_bytes += stripe.table.bytes();
+    stats.policy_bytes += stripe.policy->MetadataBytes();
     stats.total_items += c.total_items;
     stats.bytes += c.bytes;
     stats.evictions += c.evictions;

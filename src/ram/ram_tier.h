@@ -1,8 +1,10 @@
 #pragma once
 
 // RamTier: the RAM tier (L1). Items live in lock stripes chosen by key hash; each stripe
-// has its own mutex, hash table (ItemTable) and eviction order (EvictionPolicy), so there
-// is no global lock. Memory and entry limits are global atomics: a store that does not fit
+// has its own lock (StripeLock), hash table (ItemTable) and eviction order
+// (EvictionPolicy), so there is no global lock. Changes lock a stripe exclusively; a get
+// hit locks it shared when the policy records hits atomically (the FIFO family), else
+// exclusively. Memory and entry limits are global atomics: a store that does not fit
 // evicts victims from the stripes in turn, never holding two stripe locks at once.
 //
 // The tier knows nothing of protocols. Times are ExpiryClock times (the caller converts
@@ -14,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,8 +24,9 @@
 #include "common/expiry_clock.h"
 #include "ram/eviction_policy.h"
 #include "ram/item.h"
-#include "ram/memcached_classes.h"
 #include "ram/item_table.h"
+#include "ram/memcached_classes.h"
+#include "ram/stripe_lock.h"
 #include "ratmemcache/cache.h"
 #include "ratmemcache/item.h"
 #include "ratmemcache/status.h"
@@ -46,7 +50,7 @@ class RamObserver {
 struct RamTierOptions {
   uint64_t max_memory = 64ull << 20;  // bytes, items and hash tables included
   uint64_t max_entries = 0;           // 0 = unbounded
-  EvictionStrategy eviction = EvictionStrategy::kLru;
+  EvictionStrategy eviction = EvictionStrategy::kS3Fifo;  // as L1Options
   uint32_t stripes = 64;              // power of two
   // Largest item by MemcachedItemSize(); append and prepend may not grow past it.
   uint64_t max_item_size = 1ull << 20;
@@ -71,6 +75,7 @@ struct RamTierStats {
   uint64_t total_items = 0;
   uint64_t bytes = 0;
   uint64_t hash_bytes = 0;
+  uint64_t policy_bytes = 0;  // eviction-policy state outside the items (S3-FIFO's ghost)
   uint64_t limit_maxbytes = 0;
   uint64_t evictions = 0;
   uint64_t evicted_unfetched = 0;
@@ -228,6 +233,8 @@ class RamTier {
   Status SetMemoryLimit(uint64_t max_memory);
 
  private:
+  // Plain fields under the exclusive stripe lock; get_hits and get_misses also counted
+  // under the shared lock, there through std::atomic_ref (CountShared).
   struct Counters {
     uint64_t total_items = 0;
     uint64_t bytes = 0;
@@ -241,7 +248,7 @@ class RamTier {
     uint64_t get_flushed = 0;
   };
   struct alignas(64) Stripe {
-    std::mutex mu;
+    StripeLock mu;
     ItemTable table;
     std::unique_ptr<EvictionPolicy> policy;
     Counters counters;
@@ -267,6 +274,10 @@ class RamTier {
   // `release.Add()` (a dead one found on the way, too) are released after unlocking.
   template <typename Visit>
   auto WithLiveItem(std::string_view key, Visit&& visit);
+  // A get hit under the shared stripe lock (for SharedHits() policies). Returns NotFound
+  // for a missing key and kStale when it met a dead item (only the exclusive path may
+  // unlink it).
+  Result<ItemHandle> SharedGet(std::string_view key);
   // Get, and also sets the expiry when `new_expiry` is not null (get-and-touch).
   Result<ItemHandle> Fetch(std::string_view key, const uint32_t* new_expiry);
   Liveness Check(const Item* item, uint32_t now) const;
@@ -298,10 +309,11 @@ class RamTier {
   const uint64_t max_entries_;
   const uint64_t max_item_size_;
   const EvictionStrategy eviction_;
+  bool shared_hits_ = false;  // the policy's SharedHits(): gets take the shared lock
   std::vector<std::unique_ptr<Stripe>> stripes_;
   uint64_t stripe_mask_;
   std::atomic<uint64_t> limit_;
-  std::atomic<int64_t> used_{0};     // item footprints + table bytes
+  std::atomic<int64_t> used_{0};     // item footprints + table bytes + policy metadata
   std::atomic<int64_t> entries_{0};
   std::atomic<uint64_t> next_cas_{0};
   std::atomic<uint32_t> evict_cursor_{0};

@@ -10,7 +10,8 @@
 //
 // Sizes are counted in items, per lock stripe. G remembers as many hashes as M holds
 // items (a ring of 8-byte hashes plus an open-addressing count table, grown by doubling as
-// M grows: no allocation per access). O(1) amortized per call.
+// M grows: no allocation per access); its bytes are charged to the tier's memory limit
+// (MetadataBytes). O(1) amortized per call.
 
 #include <cstdint>
 #include <vector>
@@ -27,6 +28,8 @@ class GhostQueue {
   // Remembers `hash`; forgets the oldest while more than `capacity` are remembered.
   void Add(uint64_t hash, size_t capacity);
   size_t size() const { return count_; }
+  // Bytes of its arrays (they grow by doubling and are kept).
+  size_t bytes() const { return ring_.capacity() * sizeof(uint64_t) + table_.capacity() * sizeof(Slot); }
 
  private:
   // Open addressing: slot hash 0 = empty (hashes are made non-zero), value = how many
@@ -61,10 +64,19 @@ class S3FifoPolicy final : public EvictionPolicy {
   void OnAccess(Item* item) override {
     if ((item->policy_data & kFrequencyMask) != kFrequencyMask) ++item->policy_data;
   }
+  bool SharedHits() const override { return true; }
+  void OnSharedAccess(Item* item) override {
+    std::atomic_ref<uint8_t> bits = SharedPolicyData(item);
+    uint8_t now = bits.load(std::memory_order_relaxed);
+    while ((now & kFrequencyMask) != kFrequencyMask &&
+           !bits.compare_exchange_weak(now, static_cast<uint8_t>(now + 1), std::memory_order_relaxed)) {
+    }
+  }
   void OnRemove(Item* item) override {
     ((item->policy_data & kInMain) ? main_ : small_).Unlink(item);
   }
   Item* Victim(uint32_t now) override;
+  size_t MetadataBytes() const override { return ghost_.bytes(); }
 
   size_t small_size() const { return small_.size(); }
   size_t main_size() const { return main_.size(); }
