@@ -10,7 +10,9 @@
 // Workloads: zipf:ALPHA (Zipf over --keys keys, 100-byte values), scan (Zipf 1.0 with a
 // scan of 50,000 one-time keys after every 150,000 requests), shift (Zipf 1.0 whose
 // popular keys move to a disjoint set halfway), sizes (Zipf 0.9, values of 64 B to 8 KiB
-// fixed per key; cache sized in bytes), csv:FILE (lines "time,key,size[,op]", op get
+// fixed per key; cache sized in bytes), batch (Zipf 1.0 look-aside traffic; every 100,000
+// requests a job writes 5,000 new keys and reads them back 20,000 requests later: the
+// write-then-read-later pattern of a cache filled ahead of use), csv:FILE (lines "time,key,size[,op]", op get
 // (default), set or delete; a header line is skipped).
 // Cache sizes: --cache-sizes N,N,... in objects (bytes for "sizes"), or by default 0.1%,
 // 1% and 10% of the keys (of all objects' bytes for "sizes").
@@ -122,6 +124,29 @@ Workload ShiftWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
   for (uint64_t i = 0; i < requests; ++i) {
     const uint64_t offset = i < requests / 2 ? 0 : keys;  // the second half: other keys
     w.trace.push_back({offset + Scatter(zipf(rng), keys), 100, 'g'});
+  }
+  return w;
+}
+
+Workload BatchWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
+  Workload w;
+  w.name = "zipf 1.0 + batches";
+  Zipf zipf(keys, 1.0);
+  std::mt19937_64 rng(seed);
+  uint64_t next_batch_key = keys;  // batch keys are used by no other request
+  auto background = [&](int count) {
+    for (int i = 0; i < count && w.trace.size() < requests; ++i) {
+      w.trace.push_back({Scatter(zipf(rng), keys), 100, 'g'});
+    }
+  };
+  while (w.trace.size() < requests) {
+    background(75000);
+    const uint64_t first = next_batch_key;
+    for (int i = 0; i < 5000; ++i) w.trace.push_back({next_batch_key++, 100, 's'});
+    background(20000);
+    for (uint64_t k = first; k < next_batch_key && w.trace.size() < requests; ++k) {
+      w.trace.push_back({k, 100, 'g'});
+    }
   }
   return w;
 }
@@ -280,6 +305,7 @@ int main(int argc, char** argv) {
     }
     workloads.push_back([=] { return ScanWorkload(keys, requests, seed); });
     workloads.push_back([=] { return ShiftWorkload(keys, requests, seed); });
+    workloads.push_back([=] { return BatchWorkload(keys, requests, seed); });
     workloads.push_back([=] { return SizesWorkload(keys, requests, seed); });
   } else if (workload_arg.rfind("zipf:", 0) == 0) {
     const double alpha = std::stod(workload_arg.substr(5));
@@ -288,6 +314,8 @@ int main(int argc, char** argv) {
     workloads.push_back([=] { return ScanWorkload(keys, requests, seed); });
   } else if (workload_arg == "shift") {
     workloads.push_back([=] { return ShiftWorkload(keys, requests, seed); });
+  } else if (workload_arg == "batch") {
+    workloads.push_back([=] { return BatchWorkload(keys, requests, seed); });
   } else if (workload_arg == "sizes") {
     workloads.push_back([=] { return SizesWorkload(keys, requests, seed); });
   } else if (workload_arg.rfind("csv:", 0) == 0) {
@@ -295,7 +323,7 @@ int main(int argc, char** argv) {
     if (!CsvWorkload(workload_arg.substr(4), &w)) return 1;
     workloads.push_back([w] { return w; });
   } else {
-    std::fprintf(stderr, "rmc_sim: unknown workload %s (zipf:ALPHA, scan, shift, sizes, csv:FILE)\n",
+    std::fprintf(stderr, "rmc_sim: unknown workload %s (zipf:ALPHA, scan, shift, batch, sizes, csv:FILE)\n",
                  workload_arg.c_str());
     return 2;
   }

@@ -9,7 +9,7 @@
 int main() {
   using namespace ratmemcache;
 
-  // A cache with the default options (64 MiB of RAM, LRU eviction).
+  // A cache with the default options (64 MiB of RAM, S3-FIFO eviction).
   Result<std::unique_ptr<Cache>> built = CacheBuilder().Build();
   if (!built.ok()) {
     std::fprintf(stderr, "cannot build the cache: %s\n", built.status().ToString().c_str());

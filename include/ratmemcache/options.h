@@ -38,8 +38,9 @@ struct L1Options {
   uint64_t max_memory = 64ull << 20;
   // Upper bound on the number of items; 0 (the default) means no bound beyond max_memory.
   uint64_t max_entries = 0;
-  // Default kLru.
-  EvictionStrategy eviction_strategy = EvictionStrategy::kLru;
+  // Default kS3Fifo: the lowest miss ratio on every workload measured, hits that only
+  // bump a counter under a shared lock (docs/eviction.md, "The default").
+  EvictionStrategy eviction_strategy = EvictionStrategy::kS3Fifo;
 };
 
 // The persistent tier (L2): a RocksDB database in `data_dir` that holds what RAM cannot

@@ -129,7 +129,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--sasl-pwdb", sasl_pwdb,
                  "SASL password file: user:password lines (memcached's MEMCACHED_SASL_PWDB)");
   app.add_option("--eviction", eviction,
-                 "RAM eviction policy: lru, lfu, fifo, hybrid, ttl, s3fifo or sieve (default: lru; [l1] eviction_strategy)");
+                 "RAM eviction policy: lru, lfu, fifo, hybrid, ttl, s3fifo or sieve (default: s3fifo; [l1] eviction_strategy)");
   app.add_flag("-d,--daemon", daemonize, "run as a daemon");
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");

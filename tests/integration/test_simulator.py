@@ -30,6 +30,20 @@ def test_zipf_table_has_every_policy_and_sane_ratios():
     assert s3fifo < lru and sieve < fifo  # the FIFO-family ideas at work on a skewed load
 
 
+def test_batch_workload_reads_back_what_it_wrote():
+    # New keys written, then read back later, on top of Zipf traffic: a table row per
+    # cache size with sane ratios, lower for the larger cache.
+    result = run("--workload", "batch", "--keys", "20000", "--requests", "300000",
+                 "--cache-sizes", "500,10000", "--policies", "lru,s3fifo,sieve")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().split("\n")
+    assert lines[1].split()[:3] == ["zipf", "1.0", "+"] and "batches" in lines[1]
+    small = [float(x) for x in lines[1].split()[-3:]]
+    large = [float(x) for x in lines[2].split()[-3:]]
+    assert all(0 < r < 1 for r in small + large)
+    assert all(l < s for s, l in zip(small, large))
+
+
 def test_csv_trace(tmp_path):
     trace = tmp_path / "trace.csv"
     # a b a b ... then c: with room for 2 objects, only the first two gets and c miss.
