@@ -170,6 +170,7 @@ void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
   by_class.requested += RequestedBytes(item);
   const size_t footprint = ItemFootprint(item);
   stripe.counters.bytes += footprint;
+  stripe.item_bytes.store(stripe.counters.bytes, std::memory_order_relaxed);
   ++stripe.counters.total_items;
   used_.fetch_add(static_cast<int64_t>(footprint), std::memory_order_relaxed);
   entries_.fetch_add(1, std::memory_order_relaxed);
@@ -186,6 +187,7 @@ void RamTier::Unlink(Stripe& stripe, Item* item, uint64_t hash) {
   by_class.requested -= RequestedBytes(item);
   const size_t footprint = ItemFootprint(item);
   stripe.counters.bytes -= footprint;
+  stripe.item_bytes.store(stripe.counters.bytes, std::memory_order_relaxed);
   used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
   entries_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -201,8 +203,18 @@ bool RamTier::Fits(int64_t extra_bytes, int64_t extra_entries) const {
 }
 
 bool RamTier::EvictOne() {
-  const uint32_t start = evict_cursor_.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t turn = evict_cursor_.fetch_add(1, std::memory_order_relaxed);
   const uint32_t now = clock_->Now();
+  // Taking from the stripes strictly in turn takes as much from a small stripe as from a
+  // large one, and drains small stripes down to their hottest items. Taking from the
+  // fuller of two (the next in turn and a pseudo-random one) keeps the stripes level, so
+  // each stripe's policy decides among as many items as its share.
+  uint64_t start = turn & stripe_mask_;
+  const uint64_t other = ((turn * 0x9E3779B97F4A7C15ull) >> 32) & stripe_mask_;
+  if (stripes_[other]->item_bytes.load(std::memory_order_relaxed) >
+      stripes_[start]->item_bytes.load(std::memory_order_relaxed)) {
+    start = other;
+  }
   for (size_t i = 0; i < stripes_.size(); ++i) {
     Stripe& stripe = *stripes_[(start + i) & stripe_mask_];
     Item* victim;
@@ -743,6 +755,7 @@ void RamTier::FlushAll() {
         used_.fetch_sub(static_cast<int64_t>(footprint), std::memory_order_relaxed);
         entries_.fetch_sub(1, std::memory_order_relaxed);
       }
+      stripe.item_bytes.store(stripe.counters.bytes, std::memory_order_relaxed);
       for (SlabClassCounters& by_class : stripe.classes) {  // every item is gone
         by_class.items = 0;
         by_class.requested = 0;

@@ -5,7 +5,8 @@
 // (EvictionPolicy), so there is no global lock. Changes lock a stripe exclusively; a get
 // hit locks it shared when the policy records hits atomically (the FIFO family), else
 // exclusively. Memory and entry limits are global atomics: a store that does not fit
-// evicts victims from the stripes in turn, never holding two stripe locks at once.
+// evicts victims from the fuller of two stripes at a time, never holding two stripe
+// locks at once.
 //
 // The tier knows nothing of protocols. Times are ExpiryClock times (the caller converts
 // memcached exptimes). Every method is thread-safe.
@@ -252,6 +253,8 @@ class RamTier {
     ItemTable table;
     std::unique_ptr<EvictionPolicy> policy;
     Counters counters;
+    // counters.bytes, for reading without the lock (EvictOne compares stripes).
+    std::atomic<uint64_t> item_bytes{0};
     std::array<SlabClassCounters, kMemcachedLastClass + 1> classes{};  // by class id
   };
   // The class counters of `item`. REQUIRES: the stripe lock.
@@ -297,7 +300,8 @@ class RamTier {
   bool Fits(int64_t extra_bytes, int64_t extra_entries) const;
   // Evicts until `extra_bytes`/`extra_entries` more would fit. False when nothing is left.
   bool EvictFor(int64_t extra_bytes, int64_t extra_entries);
-  // Evicts one item from the next non-empty stripe. False when all are empty.
+  // Evicts one item: from the fuller (in bytes) of the next stripe in turn and a
+  // pseudo-random one, or else from the next non-empty stripe. False when all are empty.
   bool EvictOne();
   Result<uint64_t> Commit(Item* item, const Expectation& expect);
   // append/prepend; with `expected_cas` non-zero only onto an item with that CAS.
