@@ -571,6 +571,21 @@ TEST_P(RamTierPolicyTest, PolicyStateCountsAgainstTheMemoryLimit) {
   }
 }
 
+TEST_P(RamTierPolicyTest, HoldsTheEntryLimit) {
+  RamTierOptions options;
+  options.max_entries = 100;
+  options.eviction = GetParam();
+  Make(options);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(Put(StoreMode::kSet, "k" + std::to_string(i), "v").ok());
+    ASSERT_LE(tier_->Size(), 100u);
+  }
+  const RamTierStats stats = tier_->Stats();
+  EXPECT_EQ(stats.curr_items, 100u);
+  EXPECT_EQ(stats.evictions, 900u);
+  EXPECT_EQ(Value("k999"), "v");  // the newest is never the victim of its own store
+}
+
 // Regression: evicting from the stripes strictly in turn drained the stripes that got
 // few new items down to their hot keys (2 of 20 lost under every policy after 20,000
 // evictions); the fuller of two stripes gives up the victim now.
