@@ -358,6 +358,11 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   }
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // A whole-key Bloom filter in each memtable (2% of its size): most L2 reads are for keys
+  // the memtables do not hold, and without it each such read walks every memtable's skip
+  // list (measured: 5% of the server's CPU under a 50/50 L2 load).
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.02;
   if (l2.blob_min_size != 0) {
     // Key-value separation: values go to blob files once, at flush; compactions then
     // merge only keys and blob references. Blob garbage collection relocates what is
