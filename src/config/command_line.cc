@@ -134,6 +134,12 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("-P,--pidfile,--pid-file", pid_file, "save the process id in this file");
   app.add_option("-u,--user", user, "run as this user (only when started as root)");
   app.add_option("--config", config_file, "TOML configuration file (flags override it)");
+  std::string preset;
+  bool print_config = false;
+  app.add_option("--preset", preset,
+                 "start from a preset: development, production or high_speed_communication "
+                 "(the file's keys and the flags override it)");
+  app.add_flag("--print-config", print_config, "print the effective configuration as TOML and exit");
   app.add_option("--data-dir", data_dir, "directory of the persistent tier (default: ./rat_memcache_data)");
   app.add_option("--l2-size", l2_size, "largest size of the persistent tier on disk, k/m/g suffixes (default: 1g)");
   app.add_flag("--no-l2", no_l2, "RAM only: no persistent tier");
@@ -157,6 +163,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     return result;
   }
   ServerConfig& config = result.config;
+  if (!preset.empty()) {
+    Status applied = ApplyPreset(preset, &config);
+    if (!applied.ok()) return Status::InvalidArgument("--preset: " + applied.message());
+    config.preset_from_command_line = true;
+  }
   if (!config_file.empty()) {
     Status loaded = ApplyTomlFile(config_file, &config);
     if (!loaded.ok()) return loaded;
@@ -247,6 +258,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
 
   Status valid = ValidateOptions(cache);
   if (!valid.ok()) return valid;
+  if (print_config) {
+    result.exit_now = true;
+    result.output = ConfigToToml(config);
+  }
   return result;
 }
 

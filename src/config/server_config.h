@@ -1,8 +1,9 @@
 #pragma once
 
-// ServerConfig: everything rat_memcached runs with, and the two ways to set it: a TOML
-// file (--config) and memcached's command-line flags. Precedence: built-in defaults, then
-// the file, then flags given on the command line.
+// ServerConfig: everything rat_memcached runs with, and the ways to set it: a preset
+// (--preset or the file's top-level `preset`, see presets.h), a TOML file (--config) and
+// memcached's command-line flags. Precedence: built-in defaults, then the preset, then the
+// file's keys, then flags given on the command line.
 //
 // Errors are values: every failure names the flag or key at fault and what is wrong with
 // it. Thread-safety: plain functions and values.
@@ -56,6 +57,10 @@ struct ServerConfig {
   // Whether -I or [server] max_item_size was given. When not, and L2 takes large values,
   // the limit is kDefaultMaxItemSizeWithL2 instead of memcached's 1 MiB.
   bool max_item_size_given = false;
+  // The preset applied ("" = none), and whether --preset chose it (then a file naming a
+  // different one is an error).
+  std::string preset;
+  bool preset_from_command_line = false;
 };
 
 // The item size limit of a server whose L2 takes large values, unless -I says otherwise:
@@ -79,6 +84,14 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv);
 Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* config);
 // Reads `path` and applies it. Returns: InvalidArgument (also when unreadable).
 Status ApplyTomlFile(const std::string& path, ServerConfig* config);
+
+// Applies preset `name` (see presets.h) to `config` and records it. Returns:
+// InvalidArgument for an unknown name (listing the valid ones).
+Status ApplyPreset(std::string_view name, ServerConfig* config);
+
+// `config` as a TOML document that ApplyToml reads back to the same configuration: every
+// key of every section, sizes in bytes (for --print-config).
+std::string ConfigToToml(const ServerConfig& config);
 
 // Parses a byte size: a plain number of bytes, or a number with a k, m or g suffix
 // (powers of 1024, either case). Returns nullopt for anything else or on overflow.

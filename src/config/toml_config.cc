@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/logging.h"
+#include "config/presets.h"
 #include "config/server_config.h"
 
 #include <toml++/toml.h>
@@ -41,8 +42,22 @@ class Reader {
   Reader(std::string_view origin, ServerConfig* config) : origin_(origin), config_(config) {}
 
   Status Apply(const toml::table& root) {
+    // A preset is the base the rest of the document changes, wherever the key stands.
+    if (const toml::node* preset = root.get("preset")) {
+      const auto name = preset->value<std::string>();
+      if (!preset->is_string() || !name) return FailTop("preset", "must be a string");
+      if (config_->preset_from_command_line) {
+        if (*name != config_->preset) {
+          return FailTop("preset", "\"" + *name + "\" conflicts with --preset " + config_->preset);
+        }
+      } else {
+        Status applied = ApplyPreset(*name, config_);
+        if (!applied.ok()) return FailTop("preset", applied.message());
+      }
+    }
     for (const auto& [section_key, section_node] : root) {
       const std::string section(section_key.str());
+      if (section == "preset") continue;
       if (const Pending* pending = FindPending(section, "")) {
         return Fail(section, "", pending->why);
       }
@@ -70,6 +85,11 @@ class Reader {
     where += ": [" + std::string(section) + "]";
     if (!key.empty()) where += " " + std::string(key);
     return Status::InvalidArgument(where + ": " + std::string(problem));
+  }
+
+  Status FailTop(std::string_view key, std::string_view problem) const {
+    const std::string where = origin_.empty() ? "config" : std::string(origin_);
+    return Status::InvalidArgument(where + ": " + std::string(key) + ": " + std::string(problem));
   }
 
   Status Uint(const toml::node& node, std::string_view section, std::string_view key,
@@ -249,6 +269,18 @@ class Reader {
       if (key == "auth_file") return String(node, section, key, &config_->auth_file);
       if (key == "enable_sasl") return Bool(node, section, key, &config_->sasl);
       if (key == "sasl_pwdb") return String(node, section, key, &config_->sasl_pwdb);
+      if (key == "flush_enabled") return Bool(node, section, key, &config_->flush_enabled);
+      if (key == "dump_enabled") return Bool(node, section, key, &config_->dump_enabled);
+      if (key == "protocol") {
+        std::string name;
+        Status status = String(node, section, key, &name);
+        if (!status.ok()) return status;
+        if (name == "auto") config_->protocol = BindingProtocol::kAuto;
+        else if (name == "ascii") config_->protocol = BindingProtocol::kAscii;
+        else if (name == "binary") config_->protocol = BindingProtocol::kBinary;
+        else return Fail(section, key, "unknown protocol '" + name + "' (valid: auto, ascii, binary)");
+        return Status::Ok();
+      }
     } else {
       return Fail(section, "", "unknown section (valid: server, l1, l2, ttl, performance, compression, logging)");
     }
@@ -271,6 +303,18 @@ Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* c
     return Status::InvalidArgument(message.str());
   }
   return Reader(origin, config).Apply(parsed.table());
+}
+
+Status ApplyPreset(std::string_view name, ServerConfig* config) {
+  const std::optional<std::string_view> text = PresetToml(name);
+  if (!text) {
+    return Status::InvalidArgument("unknown preset '" + std::string(name) + "' (valid: " +
+                                   std::string(PresetNames()) + ")");
+  }
+  const std::string origin = "preset " + std::string(name);
+  Status applied = ApplyToml(*text, origin, config);
+  if (applied.ok()) config->preset = std::string(name);
+  return applied;
 }
 
 Status ApplyTomlFile(const std::string& path, ServerConfig* config) {
