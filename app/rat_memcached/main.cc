@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "common/logging.h"
@@ -13,6 +14,7 @@
 #include "net/net_server.h"
 #include "platform.h"
 #include "ratmemcache/cache.h"
+#include "server/http_status.h"
 #include "server/server_context.h"
 #include "server/session_factory.h"
 
@@ -123,6 +125,19 @@ int main(int argc, char** argv) {
   net_options.backlog = config.backlog;
   rmc::net::NetServer server(net_options, &factory);
 
+  // --metrics-port: its own network server (one thread), so scrapes never wait behind
+  // cache traffic and cache clients never count against its connections.
+  rmc::server::HttpSessionFactory http_factory(&context);
+  std::unique_ptr<rmc::net::NetServer> http_server;
+  if (config.metrics_port != 0) {
+    rmc::net::NetOptions http_options;
+    const std::string host = config.listen.empty() ? "127.0.0.1" : config.listen.front().host;
+    http_options.listen.push_back({host, config.metrics_port});
+    http_options.threads = 1;
+    http_options.max_connections = 64;
+    http_server = std::make_unique<rmc::net::NetServer>(http_options, &http_factory);
+  }
+
   // Signals are caught from here on; one arriving before run() stops it at once.
   asio::io_context main_context(1);
   asio::signal_set signals(main_context, SIGINT, SIGTERM);
@@ -153,8 +168,11 @@ int main(int argc, char** argv) {
   });
 
   rmc::Status started = server.Start();
+  if (started.ok() && http_server) started = http_server->Start();
   if (!started.ok()) {
     rmc::Log().error("{}", started.message());
+    server.Stop(0);
+    context.StopBlockingReads();
     return kSystemError;
   }
   if (!config.user.empty()) {
@@ -177,9 +195,16 @@ int main(int argc, char** argv) {
                   config.cache.l2.enable_l2_cache
                       ? "persistent tier in " + config.cache.l2.data_dir
                       : std::string("RAM only"));
+  if (http_server) {
+    rmc::Log().info("metrics at http://{}:{}/metrics, status page at /",
+                    config.listen.empty() || config.listen.front().host.empty() ? "127.0.0.1"
+                                                                                : config.listen.front().host,
+                    http_server->bound_ports().front());
+  }
   main_context.run();
 
   rmc::Log().info("stopping: finishing in-flight replies");
+  if (http_server) http_server->Stop(0);
   server.Stop(2000);
   context.StopBlockingReads();  // before the network (its completions' target) goes
   rmc::Status persisted = cache->Shutdown();

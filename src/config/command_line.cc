@@ -140,6 +140,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
                  "start from a preset: development, production or high_speed_communication "
                  "(the file's keys and the flags override it)");
   app.add_flag("--print-config", print_config, "print the effective configuration as TOML and exit");
+  std::string metrics_port;
+  app.add_option("--metrics-port", metrics_port,
+                 "HTTP port for Prometheus metrics (/metrics) and a status page (/), on the "
+                 "first listen host (default: off)");
   app.add_option("--data-dir", data_dir, "directory of the persistent tier (default: ./rat_memcache_data)");
   app.add_option("--l2-size", l2_size, "largest size of the persistent tier on disk, k/m/g suffixes (default: 1g)");
   app.add_flag("--no-l2", no_l2, "RAM only: no persistent tier");
@@ -189,6 +193,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   for (Status status : {ApplyNumber("-b/--listen-backlog", backlog, 1, 65535, &config.backlog),
                         ApplySize("--l2-size", l2_size, "512m, 10g", &cache.l2.max_disk_size)}) {
     if (!status.ok()) return status;
+  }
+  if (!metrics_port.empty()) {
+    Result<uint64_t> n = FlagNumber("--metrics-port", metrics_port, 0, 65535);
+    if (!n.ok()) return n.status();
+    config.metrics_port = static_cast<uint16_t>(*n);
   }
   if (!data_dir.empty()) cache.l2.data_dir = data_dir;
   if (no_l2) cache.l2.enable_l2_cache = false;

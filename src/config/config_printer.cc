@@ -52,6 +52,7 @@ std::string ConfigToToml(const ServerConfig& config) {
       {"protocol", std::string(ProtocolName(config.protocol))},
       {"flush_enabled", config.flush_enabled},
       {"dump_enabled", config.dump_enabled},
+      {"metrics_port", Int(config.metrics_port)},
   };
   toml::table l1{
       {"max_memory", Int(cache.l1.max_memory)},

@@ -61,6 +61,9 @@ struct ServerConfig {
   // different one is an error).
   std::string preset;
   bool preset_from_command_line = false;
+  // --metrics-port / [server] metrics_port: HTTP port for /metrics (Prometheus), /status.json
+  // and the status page, on the first listen address's host. 0 = off.
+  uint16_t metrics_port = 0;
 };
 
 // The item size limit of a server whose L2 takes large values, unless -I says otherwise:

@@ -270,6 +270,7 @@ class Reader {
       if (key == "enable_sasl") return Bool(node, section, key, &config_->sasl);
       if (key == "sasl_pwdb") return String(node, section, key, &config_->sasl_pwdb);
       if (key == "flush_enabled") return Bool(node, section, key, &config_->flush_enabled);
+      if (key == "metrics_port") return UintAs(node, section, key, 0, 65535, &config_->metrics_port);
       if (key == "dump_enabled") return Bool(node, section, key, &config_->dump_enabled);
       if (key == "protocol") {
         std::string name;
