@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS ?=
 
-.PHONY: all bootstrap configure build run test unit integration bench sim clean
+.PHONY: all bootstrap configure build run test unit integration bench sim install clean
 
 all: build
 
@@ -42,6 +42,12 @@ SIM_OUT ?= bench/results/eviction-miss-ratios
 sim: build
 	./$(BUILD_DIR)/bench/rmc_sim --csv $(SIM_OUT).csv | tee $(SIM_OUT).txt
 	bench/plot_miss_ratios.sh $(SIM_OUT).csv docs/eviction-miss-ratios.svg
+
+# Installs the server, the library with its CMake package, the systemd unit
+# (<prefix>/lib/systemd/system) and its configuration (<prefix>/etc/ratmemcache).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -84,7 +84,8 @@ CacheOptions ProductionOptions(const std::filesystem::path& dir) {
                                    .show_timestamp = true,
                                    .enable_async = true,
                                    .buffer_size = 8192,
-                                   .batch_interval_ms = 1000};
+                                   .batch_interval_ms = 1000,
+                                   .file = ""};  // stderr
   options.max_item_size = 4ull << 20;
   return options;
 }

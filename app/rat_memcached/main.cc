@@ -51,6 +51,16 @@ int main(int argc, char** argv) {
   const rmc::config::ServerConfig& config = parsed->config;
   rmc::platform::IgnoreBrokenPipes();
 
+  // A pid file of a running server (or not a pid file at all) stops us before anything
+  // starts; a stale one is replaced once we run.
+  std::string pid_note;
+  if (!config.pid_file.empty()) {
+    rmc::Status usable = rmc::platform::CheckPidFile(config.pid_file, &pid_note);
+    if (!usable.ok()) {
+      std::fprintf(stderr, "rat_memcached: %s\n", usable.message().c_str());
+      return kConfigError;
+    }
+  }
   // Fork before any thread exists (the async logger has one).
   if (config.daemonize) {
     rmc::Status daemon = rmc::platform::Daemonize(config.verbosity > 0);
@@ -59,7 +69,12 @@ int main(int argc, char** argv) {
       return kSystemError;
     }
   }
-  rmc::ConfigureLogging(config.cache.logging, static_cast<int>(config.verbosity));
+  rmc::Status logging = rmc::ConfigureLogging(config.cache.logging, static_cast<int>(config.verbosity));
+  if (!logging.ok()) {
+    std::fprintf(stderr, "rat_memcached: %s\n", logging.message().c_str());
+    return kConfigError;
+  }
+  if (!pid_note.empty()) rmc::Log().warn("{}", pid_note);
   // Every connection is a file descriptor; leave room for listeners, logs and the rest.
   const uint64_t wanted_files = uint64_t{config.max_connections} + 64;
   const uint64_t files = rmc::platform::RaiseOpenFileLimit(wanted_files);
@@ -144,11 +159,14 @@ int main(int argc, char** argv) {
   signals.async_wait([&main_context](const asio::error_code& ec, int) {
     if (!ec) main_context.stop();
   });
-  // SIGHUP: read the -Y password file again, as memcached does.
+  // SIGHUP: read the -Y password file again, as memcached does, and reopen the log file
+  // (after logrotate moved it).
   asio::signal_set hangups(main_context, SIGHUP);
   std::function<void()> await_hangup = [&] {
     hangups.async_wait([&](const asio::error_code& ec, int) {
       if (ec) return;
+      rmc::Status reopened = rmc::ReopenLogFile();
+      if (!reopened.ok()) rmc::Log().error("SIGHUP: {}", reopened.message());
       if (auth_file) {
         rmc::Status reloaded = auth_file->Reload();
         if (reloaded.ok()) {
@@ -209,10 +227,7 @@ int main(int argc, char** argv) {
   context.StopBlockingReads();  // before the network (its completions' target) goes
   rmc::Status persisted = cache->Shutdown();
   if (!persisted.ok()) rmc::Log().error("stopping the cache: {}", persisted.message());
-  if (!config.pid_file.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(config.pid_file, ec);
-  }
+  if (!config.pid_file.empty()) rmc::platform::RemoveOwnPidFile(config.pid_file);
   rmc::Log().info("stopped");
   rmc::Log().flush();
   return 0;

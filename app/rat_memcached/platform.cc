@@ -1,8 +1,11 @@
 #include "platform.h"
 
 #include <cstdio>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 
 #include "common/process_info.h"
 
@@ -31,7 +34,21 @@ Status SwitchUser(const std::string&) {
 }
 bool RunningAsRoot() { return false; }
 
+bool ProcessAlive(int64_t pid) {
+  HANDLE process = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) return ::GetLastError() == ERROR_ACCESS_DENIED;
+  DWORD code = 0;
+  const bool alive = ::GetExitCodeProcess(process, &code) && code == STILL_ACTIVE;
+  ::CloseHandle(process);
+  return alive;
+}
+
 #else
+
+bool ProcessAlive(int64_t pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
 
 void IgnoreBrokenPipes() { ::signal(SIGPIPE, SIG_IGN); }
 
@@ -82,6 +99,45 @@ Status SwitchUser(const std::string& user) {
 }
 
 #endif
+
+namespace {
+
+// The process id in pid file `path`: nullopt when absent, -1 when the file holds
+// something else.
+std::optional<int64_t> ReadPidFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(text);
+}
+
+}  // namespace
+
+Status CheckPidFile(const std::string& path, std::string* note) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Status::Ok();
+  const std::optional<int64_t> pid = ReadPidFile(path);
+  if (!pid) return Status::InvalidArgument("-P/--pid-file: cannot read " + path);
+  if (*pid < 0) {
+    return Status::InvalidArgument("-P/--pid-file: " + path +
+                                   " exists and does not hold a process id; not overwriting it");
+  }
+  if (*pid != static_cast<int64_t>(ProcessId()) && ProcessAlive(*pid)) {
+    return Status::InvalidArgument("-P/--pid-file: " + path + " belongs to process " + std::to_string(*pid) +
+                                   ", which is running (another server?); stop it or choose another pid file");
+  }
+  *note = "replacing the stale pid file " + path + " (process " + std::to_string(*pid) + " is gone)";
+  return Status::Ok();
+}
+
+void RemoveOwnPidFile(const std::string& path) {
+  const std::optional<int64_t> pid = ReadPidFile(path);
+  if (!pid || *pid != static_cast<int64_t>(ProcessId())) return;
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+}
 
 Status WritePidFile(const std::string& path) {
   const std::string temporary = path + ".tmp";

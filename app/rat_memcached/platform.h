@@ -28,7 +28,19 @@ uint64_t RaiseOpenFileLimit(uint64_t wanted);
 Status SwitchUser(const std::string& user);
 bool RunningAsRoot();
 
+// Before start: whether `path` may become our pid file. Absent: yes. Holding the id of a
+// running process: no (InvalidArgument: another server, or a foreign file). Not holding a
+// process id at all: no (InvalidArgument: not a pid file, never overwritten). Holding the
+// id of a process that is gone: yes, and *note says the stale file will be replaced.
+Status CheckPidFile(const std::string& path, std::string* note);
+
 // Writes the process id followed by a newline to `path`, via a temporary file and rename.
 Status WritePidFile(const std::string& path);
+
+// Removes `path` if it still holds this process's id (a later server may own it now).
+void RemoveOwnPidFile(const std::string& path);
+
+// True while process `pid` exists.
+bool ProcessAlive(int64_t pid);
 
 }  // namespace ratmemcache::platform

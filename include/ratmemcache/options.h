@@ -144,6 +144,9 @@ struct LoggingOptions {
   // Milliseconds between flushes of written lines to the sink (async mode only; rounded
   // up to whole seconds). Default 1000.
   uint32_t batch_interval_ms = 1000;
+  // Append log lines to this file instead of stderr ("" = stderr). The server reopens it
+  // on SIGHUP, for log rotation. Default "".
+  std::string file;
 };
 
 // Everything a cache is built from.

@@ -140,7 +140,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
                  "start from a preset: development, production or high_speed_communication "
                  "(the file's keys and the flags override it)");
   app.add_flag("--print-config", print_config, "print the effective configuration as TOML and exit");
-  std::string metrics_port;
+  std::string metrics_port, log_file;
+  app.add_option("--log-file", log_file,
+                 "append log lines to this file instead of stderr; reopened on SIGHUP "
+                 "([logging] file)");
   app.add_option("--metrics-port", metrics_port,
                  "HTTP port for Prometheus metrics (/metrics) and a status page (/), on the "
                  "first listen host (default: off)");
@@ -199,6 +202,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     if (!n.ok()) return n.status();
     config.metrics_port = static_cast<uint16_t>(*n);
   }
+  if (!log_file.empty()) cache.logging.file = log_file;
   if (!data_dir.empty()) cache.l2.data_dir = data_dir;
   if (no_l2) cache.l2.enable_l2_cache = false;
   if (verbose > 0) config.verbosity = static_cast<uint32_t>(verbose);

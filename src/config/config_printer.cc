@@ -102,6 +102,7 @@ std::string ConfigToToml(const ServerConfig& config) {
       {"enable_async", logging.enable_async},
       {"buffer_size", Int(logging.buffer_size)},
       {"batch_interval_ms", Int(logging.batch_interval_ms)},
+      {"file", logging.file},
   };
   toml::table root{
       {"server", std::move(server)},       {"l1", std::move(l1)},

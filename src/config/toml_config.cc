@@ -242,6 +242,7 @@ class Reader {
       if (key == "batch_interval_ms") {
         return UintAs(node, section, key, 1, 3600000, &logging.batch_interval_ms);
       }
+      if (key == "file") return String(node, section, key, &logging.file);
     } else if (section == "server") {
       if (key == "bind") {
         std::string text;

@@ -100,7 +100,10 @@ bool IsValidKey(std::string_view key) { return !key.empty() && key.size() <= kMa
 Result<std::unique_ptr<Cache>> CacheBuilder::Build() const {
   Status valid = ValidateOptions(options_);
   if (!valid.ok()) return valid;
-  if (configure_logging_) ConfigureLogging(options_.logging);
+  if (configure_logging_) {
+    Status configured = ConfigureLogging(options_.logging);
+    if (!configured.ok()) return configured;
+  }
   Result<std::unique_ptr<tiered::TieredCache>> cache = tiered::TieredCache::Open(options_);
   if (!cache.ok()) return cache.status();
   return std::unique_ptr<Cache>(std::move(cache).value());

@@ -41,6 +41,22 @@ config=$(find "$prefix" -name ratmemcacheConfig.cmake -print -quit)
   { echo "not installed: ratmemcacheConfigVersion.cmake" >&2; exit 1; }
 "$prefix/bin/rat_memcached" -V
 
+step "the systemd unit runs the installed binary with the installed configuration"
+unit=$(find "$prefix" -path '*/systemd/system/rat_memcached.service' -print -quit)
+[ -n "$unit" ] || { echo "not installed: rat_memcached.service" >&2; exit 1; }
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+expected="$prefix/bin/rat_memcached --config $prefix/etc/ratmemcache/rat_memcached.toml"
+[ "$exec_start" = "$expected" ] || { echo "ExecStart is '$exec_start', not '$expected'" >&2; exit 1; }
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" || { echo "no ExecReload in the unit" >&2; exit 1; }
+# The command line the unit runs must be accepted as it stands.
+$exec_start --print-config > "$tmp/unit-config.toml" ||
+  { echo "the unit's command line is refused" >&2; exit 1; }
+grep -q "data_dir = '/var/lib/ratmemcache'" "$tmp/unit-config.toml" ||
+  { echo "the unit's configuration does not use its StateDirectory" >&2; exit 1; }
+if command -v systemd-analyze >/dev/null 2>&1; then
+  systemd-analyze verify "$unit" >/dev/null 2>"$tmp/verify.log" || { cat "$tmp/verify.log" >&2; exit 1; }
+fi
+
 step "configure the consumer against $prefix"
 configure=(-S "$here" -B "$tmp/consumer" -DCMAKE_BUILD_TYPE=Release
            -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)

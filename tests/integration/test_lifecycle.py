@@ -204,6 +204,72 @@ def test_pid_file_and_daemon():
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def test_pid_file_of_a_running_process_or_not_a_pid_file_is_refused(tmp_path):
+    pid_file = tmp_path / "rat.pid"
+    # Another live process owns it: refused, the file untouched.
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        pid_file.write_text(f"{sleeper.pid}\n")
+        result = run_binary("-P", pid_file, "-p", free_port(), "--no-l2")
+        assert result.returncode == 2
+        assert f"belongs to process {sleeper.pid}, which is running" in result.stderr
+        assert pid_file.read_text() == f"{sleeper.pid}\n"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Something that is not a pid file: never overwritten.
+    pid_file.write_text("important notes\n")
+    result = run_binary("-P", pid_file, "-p", free_port(), "--no-l2")
+    assert result.returncode == 2 and "does not hold a process id" in result.stderr
+    assert pid_file.read_text() == "important notes\n"
+
+
+def test_stale_pid_file_is_replaced_and_removed_at_exit(tmp_path):
+    pid_file = tmp_path / "rat.pid"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    pid_file.write_text(f"{gone.pid}\n")
+    rat = start_rat("-P", pid_file, "--no-l2")
+    deadline = time.time() + 5
+    while pid_file.read_text().strip() != str(rat.process.pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert pid_file.read_text().strip() == str(rat.process.pid)
+    assert rat.stop() == 0
+    assert f"replacing the stale pid file {pid_file} (process {gone.pid} is gone)" in rat.stderr_text
+    assert not pid_file.exists()
+
+
+def test_log_file_is_reopened_on_sighup(tmp_path):
+    log = tmp_path / "rat.log"
+    rat = start_rat("--log-file", log, "--no-l2", "-vv")
+    try:
+        with rat.connect() as c:
+            c.sendall(b"version\r\n")
+            read_until_idle(c, until=b"\r\n")
+        assert "listening on" in log.read_text()
+        # logrotate: move the file away, then SIGHUP; new lines go to a new file.
+        rotated = tmp_path / "rat.log.1"
+        log.rename(rotated)
+        rat.process.send_signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while not log.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        with rat.connect() as c:
+            c.sendall(b"get after_rotation\r\n")
+            read_until_idle(c, until=b"END\r\n")
+        deadline = time.time() + 5
+        while "after_rotation" not in (log.read_text() if log.exists() else "") and time.time() < deadline:
+            time.sleep(0.05)
+        assert "after_rotation" in log.read_text()
+        assert "after_rotation" not in rotated.read_text()
+    finally:
+        assert rat.stop() == 0
+    assert "stopped" in log.read_text()
+    # A log file that cannot be opened is a clear start-up error.
+    result = run_binary("--log-file", tmp_path / "no" / "such" / "dir.log", "-p", free_port(), "--no-l2")
+    assert result.returncode == 2 and "cannot open the log file" in result.stderr
+
+
 def test_port_in_use_is_a_clear_error():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
