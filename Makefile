@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS ?=
 
-.PHONY: all bootstrap configure build run test unit integration bench sim install clean
+.PHONY: all bootstrap configure build run test unit integration bench sim install windows clean
 
 all: build
 
@@ -25,7 +25,7 @@ build: configure
 run: build
 	./$(BUILD_DIR)/rat_memcached $(RUN_ARGS)
 
-test: build
+test: build windows
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
 unit: build
@@ -49,5 +49,12 @@ PREFIX ?= /usr/local
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
+# Native Windows build with MinGW-w64 (docs/windows.md): build-windows/rat_memcached.exe.
+WINDOWS_BUILD_DIR ?= build-windows
+windows: bootstrap
+	cmake -S . -B $(WINDOWS_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake
+	cmake --build $(WINDOWS_BUILD_DIR) -j $(JOBS) --target rat_memcached
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(WINDOWS_BUILD_DIR)

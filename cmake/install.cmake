@@ -41,16 +41,18 @@ install(FILES ${PROJECT_BINARY_DIR}/ratmemcacheConfig.cmake
               ${PROJECT_BINARY_DIR}/ratmemcacheConfigVersion.cmake
         DESTINATION ${RMC_INSTALL_CMAKEDIR})
 
-# The systemd unit and its configuration file (packaging/): the unit runs the installed
-# binary with <prefix>/etc/ratmemcache/rat_memcached.toml. The unit is written at install
-# time, so that its paths follow `--prefix` (DESTDIR staging does not enter them).
-install(CODE "
-  set(RMC_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
-  set(RMC_SYSCONFDIR \"\${CMAKE_INSTALL_PREFIX}/etc\")
-  configure_file(\"${PROJECT_SOURCE_DIR}/packaging/rat_memcached.service.in\"
-                 \"${PROJECT_BINARY_DIR}/rat_memcached.service\" @ONLY)
-")
-install(FILES ${PROJECT_BINARY_DIR}/rat_memcached.service
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/systemd/system)
-install(FILES ${PROJECT_SOURCE_DIR}/packaging/rat_memcached.toml
-        DESTINATION etc/ratmemcache)
+if(NOT WIN32)
+  # The systemd unit and its configuration file (packaging/): the unit runs the installed
+  # binary with <prefix>/etc/ratmemcache/rat_memcached.toml. The unit is written at install
+  # time, so that its paths follow `--prefix` (DESTDIR staging does not enter them).
+  install(CODE "
+    set(RMC_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+    set(RMC_SYSCONFDIR \"\${CMAKE_INSTALL_PREFIX}/etc\")
+    configure_file(\"${PROJECT_SOURCE_DIR}/packaging/rat_memcached.service.in\"
+                   \"${PROJECT_BINARY_DIR}/rat_memcached.service\" @ONLY)
+  ")
+  install(FILES ${PROJECT_BINARY_DIR}/rat_memcached.service
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/systemd/system)
+  install(FILES ${PROJECT_SOURCE_DIR}/packaging/rat_memcached.toml
+          DESTINATION etc/ratmemcache)
+endif()

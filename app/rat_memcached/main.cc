@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
   });
   // SIGHUP: read the -Y password file again, as memcached does, and reopen the log file
   // (after logrotate moved it).
-  asio::signal_set hangups(main_context, SIGHUP);
+  asio::signal_set hangups(main_context);
+  if (rmc::platform::ReloadSignal() != 0) hangups.add(rmc::platform::ReloadSignal());
+  rmc::platform::InstallConsoleStopHandler();
   std::function<void()> await_hangup = [&] {
     hangups.async_wait([&](const asio::error_code& ec, int) {
       if (ec) return;
@@ -178,7 +180,7 @@ int main(int argc, char** argv) {
       await_hangup();
     });
   };
-  await_hangup();
+  if (rmc::platform::ReloadSignal() != 0) await_hangup();
   context.set_network_stats([&server] { return server.Stats(); });
   context.set_connections([&server] { return server.Connections(); });
   context.set_shutdown_handler([&main_context](rmc::server::ShutdownMode) {

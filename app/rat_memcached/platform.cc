@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cerrno>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -24,7 +25,31 @@ namespace ratmemcache::platform {
 
 #ifdef _WIN32
 
+namespace {
+
+BOOL WINAPI OnConsoleEvent(DWORD event) {
+  switch (event) {
+    case CTRL_C_EVENT:
+    case CTRL_BREAK_EVENT:
+      std::raise(SIGTERM);
+      return TRUE;
+    case CTRL_CLOSE_EVENT:
+    case CTRL_LOGOFF_EVENT:
+    case CTRL_SHUTDOWN_EVENT:
+      // Windows ends the process when this returns: give the graceful stop the few
+      // seconds Windows allows.
+      std::raise(SIGTERM);
+      ::Sleep(4500);
+      return TRUE;
+  }
+  return FALSE;
+}
+
+}  // namespace
+
 void IgnoreBrokenPipes() {}
+int ReloadSignal() { return 0; }
+void InstallConsoleStopHandler() { ::SetConsoleCtrlHandler(OnConsoleEvent, TRUE); }
 Status Daemonize(bool) {
   return Status::InvalidArgument("-d/--daemon is not supported on Windows; run it as a service");
 }
@@ -51,6 +76,8 @@ bool ProcessAlive(int64_t pid) {
 }
 
 void IgnoreBrokenPipes() { ::signal(SIGPIPE, SIG_IGN); }
+int ReloadSignal() { return SIGHUP; }
+void InstallConsoleStopHandler() {}
 
 Status Daemonize(bool keep_stderr) {
   const pid_t pid = ::fork();

@@ -14,6 +14,15 @@ namespace ratmemcache::platform {
 // Makes writes to closed sockets return errors instead of killing the process.
 void IgnoreBrokenPipes();
 
+// The signal that asks for a reload (SIGHUP: reopen the log, reread -Y's file), or 0
+// where there is none (Windows).
+int ReloadSignal();
+
+// Windows: console events (Ctrl+C, Ctrl+Break, closing the console window, logoff,
+// system shutdown) raise SIGTERM, which stops the server gracefully. Elsewhere: nothing
+// (SIGINT and SIGTERM already arrive as signals).
+void InstallConsoleStopHandler();
+
 // Detaches into the background: forks (the parent exits 0), starts a new session and
 // points stdin/stdout/stderr at /dev/null unless `keep_stderr`. Must run before any
 // thread is started. Returns: IoError, or InvalidArgument where unsupported.

@@ -30,6 +30,15 @@ std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name);
 // The valid names, for error messages.
 std::string_view EvictionStrategyNames();
 
+// What this build contains: the CMake options RMC_WITH_ROCKSDB and RMC_WITH_LZ4 (both on
+// by default, off for the Windows build, whose toolchain Debian ships no RocksDB or LZ4
+// for). Options asking for a missing part are refused by CacheBuilder::Build.
+struct BuildFeatures {
+  bool persistent_tier;  // L2 on RocksDB
+  bool lz4;              // [compression] enable_lz4
+};
+BuildFeatures CompiledFeatures();
+
 // The RAM tier (L1).
 struct L1Options {
   // Upper bound on the RAM the tier uses, in bytes, counted as real allocated bytes: item

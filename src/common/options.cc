@@ -33,6 +33,10 @@ std::optional<EvictionStrategy> ParseEvictionStrategy(std::string_view name) {
   return std::nullopt;
 }
 
+BuildFeatures CompiledFeatures() {
+  return BuildFeatures{.persistent_tier = RMC_HAVE_ROCKSDB != 0, .lz4 = RMC_HAVE_LZ4 != 0};
+}
+
 std::string_view EvictionStrategyNames() {
   return "lru, lfu, fifo, hybrid (LruLfu), ttl (TtlBased), s3fifo, sieve";
 }

@@ -50,9 +50,21 @@ Status ApplySize(std::string_view flag, const std::string& text, std::string_vie
   return Status::Ok();
 }
 
-std::string VersionText() {
-  return std::string("rat_memcached ") + RMC_VERSION +
-         " (RatMemCache; speaks the memcached 1.6.18 protocol)\n";
+// The version line; with `verbose` (-V -v) also what this build contains.
+std::string VersionText(bool verbose) {
+  std::string text = std::string("rat_memcached ") + RMC_VERSION +
+                     " (RatMemCache; speaks the memcached 1.6.18 protocol)\n";
+  if (verbose) {
+    const BuildFeatures features = CompiledFeatures();
+#ifdef _WIN32
+    const char* platform = "windows";
+#else
+    const char* platform = "posix";
+#endif
+    text += std::string("features: persistent tier (RocksDB) ") + (features.persistent_tier ? "yes" : "no") +
+            ", LZ4 in RAM " + (features.lz4 ? "yes" : "no") + ", platform " + platform + "\n";
+  }
+  return text;
 }
 
 // memcached's rules for -S and -Y against -B.
@@ -166,7 +178,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   CommandLine result;
   if (version) {
     result.exit_now = true;
-    result.output = VersionText();
+    result.output = VersionText(verbose > 0);
     return result;
   }
   ServerConfig& config = result.config;

@@ -32,7 +32,8 @@ enum class BindingProtocol : uint8_t {
 };
 
 struct ServerConfig {
-  ServerConfig() { cache.l2.enable_l2_cache = true; }  // the server persists by default
+  // The server persists by default, when built with the persistent tier.
+  ServerConfig() { cache.l2.enable_l2_cache = CompiledFeatures().persistent_tier; }
 
   CacheOptions cache;
   std::vector<Endpoint> listen{{"127.0.0.1", 11211}};

@@ -50,8 +50,18 @@ Status ValidateOptions(const CacheOptions& options) {
     return Status::InvalidArgument("l1.max_memory must be at most 1 PiB");
   }
   if (options.l2.enable_l2_cache) {
+    if (!CompiledFeatures().persistent_tier) {
+      return Status::InvalidArgument(
+          "l2.enable_l2_cache: this build has no persistent tier (built with RMC_WITH_ROCKSDB=OFF)");
+    }
+#if RMC_HAVE_ROCKSDB
     Status l2 = disk::ValidateL2Options(options.l2);
     if (!l2.ok()) return l2;
+#endif
+  }
+  if (options.compression.enable_lz4 && !CompiledFeatures().lz4) {
+    return Status::InvalidArgument(
+        "compression.enable_lz4: this build has no LZ4 (built with RMC_WITH_LZ4=OFF)");
   }
   if (options.max_item_size < 1024) {
     return Status::InvalidArgument("max_item_size must be at least 1 KiB (1024 bytes)");

@@ -74,9 +74,14 @@ class DiscardSink final : public disk::RecordSink {
 Result<std::unique_ptr<TieredCache>> TieredCache::Open(const CacheOptions& options) {
   std::unique_ptr<disk::DiskTier> disk;
   if (options.l2.enable_l2_cache) {
+#if RMC_HAVE_ROCKSDB
     Result<std::unique_ptr<disk::DiskTier>> opened = disk::OpenRocksDbTier(options.l2);
     if (!opened.ok()) return opened.status();
     disk = std::move(opened).value();
+#else
+    return Status::InvalidArgument(
+        "l2.enable_l2_cache: this build has no persistent tier (built with RMC_WITH_ROCKSDB=OFF)");
+#endif
   }
   std::unique_ptr<TieredCache> cache(new TieredCache(options, std::move(disk)));
   if (cache->disk_) {

@@ -1,7 +1,9 @@
 #include "tiered/value_codec.h"
 
+#if RMC_HAVE_LZ4
 #include <lz4.h>
 #include <lz4hc.h>
+#endif
 
 #include <cstring>
 #include <memory>
@@ -23,6 +25,25 @@ uint32_t GetLength(const char* in) {
   return length;
 }
 
+#if RMC_HAVE_LZ4
+constexpr uint32_t kMaxInput = LZ4_MAX_INPUT_SIZE;
+// LZ4 (level 0) or LZ4HC (1-12): bytes written, 0 when it does not fit in `limit`.
+int Compress(const char* in, char* out, int in_len, int limit, int level) {
+  return level == 0 ? LZ4_compress_default(in, out, in_len, limit)
+                    : LZ4_compress_HC(in, out, in_len, limit, level);
+}
+// Bytes written, or negative for damaged input.
+int Decompress(const char* in, char* out, int in_len, int out_len) {
+  return LZ4_decompress_safe(in, out, in_len, out_len);
+}
+#else
+// Built without LZ4 (RMC_WITH_LZ4=OFF): options asking for it are refused by
+// ValidateOptions, so nothing is ever compressed and nothing needs decompressing.
+constexpr uint32_t kMaxInput = 0;
+int Compress(const char*, char*, int, int, int) { return 0; }
+int Decompress(const char*, char*, int, int) { return -1; }
+#endif
+
 // Per-thread room for one compressed block, reused from store to store.
 std::string& Scratch() {
   thread_local std::string scratch;
@@ -34,7 +55,7 @@ std::string& Scratch() {
 WritableItem ValueCodec::MaybeCompress(WritableItem item, uint64_t* saved) const {
   const ram::Item* raw = item.get();
   if (!options_.enable_lz4 || raw->value_len <= options_.compression_threshold ||
-      raw->value_len > static_cast<uint32_t>(LZ4_MAX_INPUT_SIZE)) {
+      raw->value_len > kMaxInput) {
     return item;
   }
   const int input = static_cast<int>(raw->value_len);
@@ -43,11 +64,7 @@ WritableItem ValueCodec::MaybeCompress(WritableItem item, uint64_t* saved) const
   // Worth keeping only if it saves something: bound the output below the input.
   const int limit = input - static_cast<int>(kLengthBytes) - 1;
   if (scratch.size() < static_cast<size_t>(input)) scratch.resize(input);
-  const int written =
-      options_.compression_level == 0
-          ? LZ4_compress_default(raw->value_data(), scratch.data(), input, limit)
-          : LZ4_compress_HC(raw->value_data(), scratch.data(), input, limit,
-                            options_.compression_level);
+  const int written = Compress(raw->value_data(), scratch.data(), input, limit, options_.compression_level);
   if (written <= 0) return item;  // incompressible: it would not fit below the limit
   const uint32_t stored = static_cast<uint32_t>(written) + kLengthBytes;
   ram::Item* compressed = ram::AllocateItem(raw->key(), stored, raw->flags,
@@ -65,9 +82,8 @@ Result<std::string_view> ValueCodec::Original(const ram::Item* item, std::string
   if (item->value_len < kLengthBytes) return Status(StatusCode::kInternal, "damaged compressed value");
   const uint32_t length = GetLength(item->value_data());
   scratch->resize(length);
-  const int read = LZ4_decompress_safe(item->value_data() + kLengthBytes, scratch->data(),
-                                       static_cast<int>(item->value_len - kLengthBytes),
-                                       static_cast<int>(length));
+  const int read = Decompress(item->value_data() + kLengthBytes, scratch->data(),
+                              static_cast<int>(item->value_len - kLengthBytes), static_cast<int>(length));
   if (read < 0 || static_cast<uint32_t>(read) != length) {
     return Status(StatusCode::kInternal, "damaged compressed value");
   }
@@ -93,9 +109,8 @@ Result<ItemHandle> ValueCodec::Readable(ItemHandle item) {
   copy->cas = stored->cas;
   copy->last_access.store(stored->last_access.load(std::memory_order_relaxed),
                           std::memory_order_relaxed);
-  const int read = LZ4_decompress_safe(stored->value_data() + kLengthBytes, copy->value_data(),
-                                       static_cast<int>(stored->value_len - kLengthBytes),
-                                       static_cast<int>(length));
+  const int read = Decompress(stored->value_data() + kLengthBytes, copy->value_data(),
+                              static_cast<int>(stored->value_len - kLengthBytes), static_cast<int>(length));
   if (read < 0 || static_cast<uint32_t>(read) != length) {
     return Status(StatusCode::kInternal, "damaged compressed value");
   }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The native Windows build under Wine (issue #6): starts build-windows/rat_memcached.exe
+# under Wine on loopback ports and runs the protocol integration tests against it from
+# Linux clients (python3, the same tests as for the Linux build).
+# Usage: tests/windows/run.sh <rat_memcached.exe> [pytest args...]
+set -euo pipefail
+exe=$(realpath "$1"); shift
+here=$(cd "$(dirname "$0")" && pwd)
+[ -f "$exe" ] || { echo "no $exe: build it with 'make windows'" >&2; exit 1; }
+command -v wine >/dev/null || { echo "wine is not installed: run scripts/bootstrap" >&2; exit 1; }
+
+export WINEDEBUG=-all
+export WINEPREFIX=${RMC_WINEPREFIX:-$(dirname "$exe")/wineprefix}
+export RMC_WINDOWS_EXE=$exe
+export RMC_BINARY=$here/rat_memcached_wine.sh
+# The first run creates the Wine prefix (seconds); do it before any test measures time.
+"$RMC_BINARY" -V -v
+cd "$here/../integration"
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  test_differential.py test_meta.py test_binary.py test_clients.py "$@"
