@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -50,8 +51,44 @@ BOOL WINAPI OnConsoleEvent(DWORD event) {
 void IgnoreBrokenPipes() {}
 int ReloadSignal() { return 0; }
 void InstallConsoleStopHandler() { ::SetConsoleCtrlHandler(OnConsoleEvent, TRUE); }
+// Windows has no fork: the server starts a copy of itself as a detached process (no
+// console, its own process group) with the same command line, marked by RMC_DETACHED
+// in its environment, and the first copy exits 0. The copy finds the mark and carries on
+// as the server. Without a console its log goes nowhere unless --log-file is given, and
+// it stops gracefully through the `shutdown` command (-A).
 Status Daemonize(bool) {
-  return Status::InvalidArgument("-d/--daemon is not supported on Windows; run it as a service");
+  if (std::getenv("RMC_DETACHED") != nullptr) {
+    ::SetEnvironmentVariableA("RMC_DETACHED", nullptr);
+    return Status::Ok();
+  }
+  ::SetEnvironmentVariableA("RMC_DETACHED", "1");
+  std::wstring command = ::GetCommandLineW();  // CreateProcessW may write into it
+  // The copy's standard handles are NUL, and ours are not inherited, so that it holds none
+  // of them (whoever waits for our output to end must not wait for the server).
+  for (DWORD which : {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE}) {
+    HANDLE ours = ::GetStdHandle(which);
+    if (ours != nullptr && ours != INVALID_HANDLE_VALUE) ::SetHandleInformation(ours, HANDLE_FLAG_INHERIT, 0);
+  }
+  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  HANDLE null_device = ::CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                     &inheritable, OPEN_EXISTING, 0, nullptr);
+  if (null_device == INVALID_HANDLE_VALUE) return Status::IoError("cannot open NUL");
+  STARTUPINFOW startup{};
+  startup.cb = sizeof startup;
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = startup.hStdOutput = startup.hStdError = null_device;
+  PROCESS_INFORMATION process{};
+  const BOOL started = ::CreateProcessW(nullptr, command.data(), nullptr, nullptr, TRUE,
+                                        DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP, nullptr, nullptr,
+                                        &startup, &process);
+  ::CloseHandle(null_device);
+  if (!started) {
+    return Status::IoError("cannot start the detached server process (error " +
+                           std::to_string(::GetLastError()) + ")");
+  }
+  ::CloseHandle(process.hThread);
+  ::CloseHandle(process.hProcess);
+  std::_Exit(0);
 }
 uint64_t RaiseOpenFileLimit(uint64_t wanted) { return wanted; }
 Status SwitchUser(const std::string&) {

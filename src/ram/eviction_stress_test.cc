@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/expiry_clock.h"
+#include "ram/policy_test_util.h"
 #include "ram/ram_tier.h"
 
 namespace ratmemcache::ram {
@@ -77,13 +78,7 @@ TEST_P(EvictionStressTest, ConcurrentLoadKeepsAccountingAndLimits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPolicy, EvictionStressTest,
-                         ::testing::Values(EvictionStrategy::kLru, EvictionStrategy::kLfu,
-                                           EvictionStrategy::kFifo, EvictionStrategy::kHybrid,
-                                           EvictionStrategy::kTtl, EvictionStrategy::kS3Fifo,
-                                           EvictionStrategy::kSieve),
-                         [](const ::testing::TestParamInfo<EvictionStrategy>& info) {
-                           return std::string(EvictionStrategyName(info.param));
-                         });
+                         ::testing::ValuesIn(EveryPolicy()), PolicyTestName);
 
 }  // namespace
 }  // namespace ratmemcache::ram

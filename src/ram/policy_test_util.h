@@ -1,6 +1,9 @@
 #pragma once
 
-// Test helpers for eviction policies: named items and draining a policy.
+// Test helpers for eviction policies: named items, draining a policy, and every policy
+// as a test parameter.
+
+#include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
@@ -35,6 +38,17 @@ inline std::string DrainPolicy(EvictionPolicy& policy, uint32_t now = 0) {
     policy.OnRemove(victim);
   }
   return order;
+}
+
+// Every strategy, for INSTANTIATE_TEST_SUITE_P(..., ::testing::ValuesIn(EveryPolicy()),
+// PolicyTestName).
+inline std::vector<EvictionStrategy> EveryPolicy() {
+  return {EvictionStrategy::kLru,    EvictionStrategy::kLfu, EvictionStrategy::kFifo,
+          EvictionStrategy::kHybrid, EvictionStrategy::kTtl, EvictionStrategy::kS3Fifo,
+          EvictionStrategy::kSieve};
+}
+inline std::string PolicyTestName(const ::testing::TestParamInfo<EvictionStrategy>& info) {
+  return std::string(EvictionStrategyName(info.param));
 }
 
 }  // namespace ratmemcache::ram

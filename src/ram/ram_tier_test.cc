@@ -1,3 +1,4 @@
+#include "ram/policy_test_util.h"
 #include "ram/ram_tier.h"
 
 #include <gtest/gtest.h>
@@ -476,8 +477,13 @@ TEST_F(RamTierTest, ConcurrentMixedOperationsKeepInvariants) {
 class RamTierPolicyTest : public RamTierTest,
                           public ::testing::WithParamInterface<EvictionStrategy> {
  protected:
-  void SetUp() override {
+  void SetUp() override { MakeTier(RamTierOptions{}.stripes, RamTierOptions{}.max_memory); }
+  // A tier under the parameter's policy.
+  void MakeTier(uint32_t stripes, uint64_t max_memory, uint64_t max_entries = 0) {
     RamTierOptions options;
+    options.stripes = stripes;
+    options.max_memory = max_memory;
+    options.max_entries = max_entries;
     options.eviction = GetParam();
     Make(options);
   }
@@ -521,11 +527,7 @@ TEST_P(RamTierPolicyTest, GetsFromManyThreadsAreAllCounted) {
 }
 
 TEST_P(RamTierPolicyTest, AHitKeepsAnOldItemThroughTheNextEviction) {
-  RamTierOptions options;
-  options.stripes = 1;
-  options.max_memory = 64 * 1024;
-  options.eviction = GetParam();
-  Make(options);
+  MakeTier(1, 64 * 1024);
   const std::string value(1000, 'x');
   // Fill until the first eviction, then read the oldest survivor.
   int stored = 0;
@@ -550,11 +552,7 @@ TEST_P(RamTierPolicyTest, AHitKeepsAnOldItemThroughTheNextEviction) {
 // Whatever a policy keeps outside the items (S3-FIFO's ghost of evicted keys) counts
 // against the memory limit too.
 TEST_P(RamTierPolicyTest, PolicyStateCountsAgainstTheMemoryLimit) {
-  RamTierOptions options;
-  options.stripes = 4;
-  options.max_memory = 256 * 1024;
-  options.eviction = GetParam();
-  Make(options);
+  MakeTier(4, 256 * 1024);
   // Keys hit once go to S3-FIFO's main queue, which sizes the ghost; the one-time keys
   // streaming past are evicted into the ghost.
   for (int i = 0; i < 20000; ++i) {
@@ -565,17 +563,14 @@ TEST_P(RamTierPolicyTest, PolicyStateCountsAgainstTheMemoryLimit) {
   }
   const RamTierStats stats = tier_->Stats();
   EXPECT_GT(stats.evictions, 0u);
-  EXPECT_LE(stats.bytes + stats.hash_bytes + stats.policy_bytes, options.max_memory);
+  EXPECT_LE(stats.bytes + stats.hash_bytes + stats.policy_bytes, 256u * 1024);
   if (GetParam() == EvictionStrategy::kS3Fifo) {
     EXPECT_GT(stats.policy_bytes, 0u);
   }
 }
 
 TEST_P(RamTierPolicyTest, HoldsTheEntryLimit) {
-  RamTierOptions options;
-  options.max_entries = 100;
-  options.eviction = GetParam();
-  Make(options);
+  MakeTier(RamTierOptions{}.stripes, RamTierOptions{}.max_memory, 100);
   for (int i = 0; i < 1000; ++i) {
     ASSERT_TRUE(Put(StoreMode::kSet, "k" + std::to_string(i), "v").ok());
     ASSERT_LE(tier_->Size(), 100u);
@@ -590,10 +585,7 @@ TEST_P(RamTierPolicyTest, HoldsTheEntryLimit) {
 // few new items down to their hot keys (2 of 20 lost under every policy after 20,000
 // evictions); the fuller of two stripes gives up the victim now.
 TEST_P(RamTierPolicyTest, HotKeysSurviveAStreamOfOneTimeKeys) {
-  RamTierOptions options;
-  options.max_memory = 2 << 20;
-  options.eviction = GetParam();
-  Make(options);
+  MakeTier(RamTierOptions{}.stripes, 2 << 20);
   const std::string value(1000, 'v');
   std::vector<std::string> hot;
   for (int i = 0; i < 20; ++i) {
@@ -615,13 +607,7 @@ TEST_P(RamTierPolicyTest, HotKeysSurviveAStreamOfOneTimeKeys) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryPolicy, RamTierPolicyTest,
-                         ::testing::Values(EvictionStrategy::kLru, EvictionStrategy::kLfu,
-                                           EvictionStrategy::kFifo, EvictionStrategy::kHybrid,
-                                           EvictionStrategy::kTtl, EvictionStrategy::kS3Fifo,
-                                           EvictionStrategy::kSieve),
-                         [](const ::testing::TestParamInfo<EvictionStrategy>& info) {
-                           return std::string(EvictionStrategyName(info.param));
-                         });
+                         ::testing::ValuesIn(EveryPolicy()), PolicyTestName);
 
 }  // namespace
 }  // namespace ratmemcache::ram
