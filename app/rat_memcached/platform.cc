@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -173,8 +174,9 @@ std::optional<int64_t> ReadPidFile(const std::string& path) {
   if (!file) return std::nullopt;
   std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) return -1;
-  return std::stoll(text);
+  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos) return -1;
+  const int64_t pid = std::stoll(text);
+  return pid > 0 && pid <= INT32_MAX ? pid : -1;  // what no process id can be is not a pid file
 }
 
 }  // namespace
@@ -188,7 +190,8 @@ Status CheckPidFile(const std::string& path, std::string* note) {
     return Status::InvalidArgument("-P/--pid-file: " + path +
                                    " exists and does not hold a process id; not overwriting it");
   }
-  if (*pid != static_cast<int64_t>(ProcessId()) && ProcessAlive(*pid)) {
+  if (*pid == static_cast<int64_t>(ProcessId())) return Status::Ok();  // ours already
+  if (ProcessAlive(*pid)) {
     return Status::InvalidArgument("-P/--pid-file: " + path + " belongs to process " + std::to_string(*pid) +
                                    ", which is running (another server?); stop it or choose another pid file");
   }

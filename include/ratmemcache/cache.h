@@ -59,6 +59,7 @@ struct CacheStats {
   uint64_t total_items = 0;        // items ever stored
   uint64_t bytes = 0;              // bytes charged for items, overhead included
   uint64_t hash_bytes = 0;         // bytes of the hash tables
+  uint64_t policy_bytes = 0;       // eviction-policy state outside the items (S3-FIFO's ghost), within -m
   uint64_t limit_maxbytes = 0;     // L1Options::max_memory
   uint64_t evictions = 0;          // live items removed to make room
   uint64_t evicted_unfetched = 0;  // evicted items that were never read

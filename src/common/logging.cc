@@ -32,7 +32,6 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
     if (file_ == nullptr) {
       return Status::IoError("cannot open the log file " + path_ + ": " + std::strerror(errno));
     }
-    std::setvbuf(file_, nullptr, _IOLBF, 0);  // each line reaches the file when written
     return Status::Ok();
   }
 
@@ -40,7 +39,9 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& message) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(message, formatted);
-    std::fwrite(formatted.data(), 1, formatted.size(), file_ != nullptr ? file_ : stderr);
+    std::FILE* out = file_ != nullptr ? file_ : stderr;
+    std::fwrite(formatted.data(), 1, formatted.size(), out);
+    std::fflush(out);  // each line reaches the file when written (as line buffering would)
   }
   void flush_() override { std::fflush(file_ != nullptr ? file_ : stderr); }
 

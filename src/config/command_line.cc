@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -217,7 +218,7 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   if (!log_file.empty()) cache.logging.file = log_file;
   if (!data_dir.empty()) cache.l2.data_dir = data_dir;
   if (no_l2) cache.l2.enable_l2_cache = false;
-  if (verbose > 0) config.verbosity = static_cast<uint32_t>(verbose);
+  if (verbose > 0) config.verbosity = static_cast<uint32_t>(std::min(verbose, 3));  // -vvv is the most
   if (enable_shutdown) config.enable_shutdown = true;
   if (disable_flush_all) config.flush_enabled = false;
   if (disable_dumping) config.dump_enabled = false;

@@ -106,6 +106,7 @@ TEST_F(PresetTest, PrintedConfigurationReadsBackToItself) {
       {"--preset", "high_speed_communication", "-p", "11999", "-c", "50", "-A", "-F", "-X", "-vv"},
       {"-l", "127.0.0.1:1234,[::1]:99", "--eviction", "sieve", "-I", "2m", "--data-dir", "/tmp/a \"b\""},
       {"-Y", "/etc/auth", "-m", "100", "--no-l2", "--log-file", "/var/log/rat.log", "--metrics-port", "9150"},
+      {"-vvvv"},  // more -v than the file's verbosity accepts: clamped to 3
   };
   for (const auto& args : cases) {
     std::vector<std::string> print = args;

@@ -41,6 +41,9 @@ class EvictionPolicy {
   // Bytes the policy holds outside the items (S3-FIFO's ghost queue); the tier charges
   // them against its memory limit. May change only in Victim().
   virtual size_t MetadataBytes() const { return 0; }
+  // Forgets the state kept outside the items (S3-FIFO's ghosts) and gives its memory
+  // back: MetadataBytes() is 0 afterwards. Eviction order stays valid.
+  virtual void ReleaseMetadata() {}
 };
 
 // A policy implementing `strategy`.

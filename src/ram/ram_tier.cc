@@ -256,9 +256,26 @@ bool RamTier::EvictOne() {
 
 bool RamTier::EvictFor(int64_t extra_bytes, int64_t extra_entries) {
   while (!Fits(extra_bytes, extra_entries)) {
-    if (!EvictOne()) return false;
+    if (EvictOne()) continue;
+    // Every stripe is empty: what is left is policy state (S3-FIFO's ghosts). Give it
+    // back rather than refuse stores for good (after cache_memlimit lowered the limit).
+    if (!ReleasePolicyMetadata()) return false;
   }
   return true;
+}
+
+bool RamTier::ReleasePolicyMetadata() {
+  bool released = false;
+  for (auto& stripe_ptr : stripes_) {
+    Stripe& stripe = *stripe_ptr;
+    std::lock_guard lock(stripe.mu);
+    const size_t bytes = stripe.policy->MetadataBytes();
+    if (bytes == 0) continue;
+    stripe.policy->ReleaseMetadata();
+    used_.fetch_sub(static_cast<int64_t>(bytes - stripe.policy->MetadataBytes()), std::memory_order_relaxed);
+    released = true;
+  }
+  return released;
 }
 
 Result<WritableItem> RamTier::Allocate(std::string_view key, size_t value_len, uint32_t flags,
@@ -738,6 +755,7 @@ Result<RamTier::DeltaResult> RamTier::ApplyDeltaChecked(std::string_view key, bo
 
 void RamTier::FlushAll() {
   NextCas();  // memcached spends one CAS unique on a flush that takes effect at once
+  ReleasePolicyMetadata();  // nothing left to remember
   for (auto& stripe_ptr : stripes_) {
     Stripe& stripe = *stripe_ptr;
     std::vector<Item*> dropped;

@@ -300,6 +300,9 @@ class RamTier {
   bool Fits(int64_t extra_bytes, int64_t extra_entries) const;
   // Evicts until `extra_bytes`/`extra_entries` more would fit. False when nothing is left.
   bool EvictFor(int64_t extra_bytes, int64_t extra_entries);
+  // Releases every stripe's policy state kept outside the items (ReleaseMetadata) and
+  // credits its bytes. False when there was none.
+  bool ReleasePolicyMetadata();
   // Evicts one item: from the fuller (in bytes) of the next stripe in turn and a
   // pseudo-random one, or else from the next non-empty stripe. False when all are empty.
   bool EvictOne();

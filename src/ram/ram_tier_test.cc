@@ -581,6 +581,25 @@ TEST_P(RamTierPolicyTest, HoldsTheEntryLimit) {
   EXPECT_EQ(Value("k999"), "v");  // the newest is never the victim of its own store
 }
 
+// Regression (review): S3-FIFO's ghost, charged to the limit, stayed charged when the
+// limit went below it, and every store then failed for good.
+TEST_P(RamTierPolicyTest, PolicyStateGivesWayToALowerLimitAndToFlushAll) {
+  MakeTier(4, 1 << 20);
+  for (int i = 0; i < 40000; ++i) {
+    const std::string key = "k" + std::to_string(i % 5 == 0 ? i % 500 : i);
+    if (Value(key) == "<miss>") {
+      ASSERT_TRUE(Put(StoreMode::kSet, key, "v").ok());
+    }
+  }
+  ASSERT_TRUE(tier_->SetMemoryLimit(64 * 1024).ok());
+  EXPECT_TRUE(Put(StoreMode::kSet, "after", std::string(1000, 'x')).ok());
+  EXPECT_EQ(Value("after"), std::string(1000, 'x'));
+  const RamTierStats stats = tier_->Stats();
+  EXPECT_LE(stats.bytes + stats.hash_bytes + stats.policy_bytes, 64u * 1024);
+  tier_->FlushAll();
+  EXPECT_EQ(tier_->Stats().policy_bytes, 0u);
+}
+
 // Regression: evicting from the stripes strictly in turn drained the stripes that got
 // few new items down to their hot keys (2 of 20 lost under every policy after 20,000
 // evictions); the fuller of two stripes gives up the victim now.

@@ -68,9 +68,31 @@ void GhostQueue::PopOldest() {
   --count_;
 }
 
+void GhostQueue::Clear() {
+  std::vector<uint64_t>().swap(ring_);
+  std::vector<Slot>().swap(table_);
+  ring_head_ = 0;
+  count_ = 0;
+  used_slots_ = 0;
+}
+
 void GhostQueue::Add(uint64_t hash, size_t capacity) {
   if (capacity == 0) return;
   while (count_ >= capacity) PopOldest();
+  if (ring_.size() > 64 && count_ * 4 < ring_.size()) {
+    // The main queue shrank: keep the remembered hashes, oldest first, in arrays half
+    // the size (amortized: a quarter of the ring was emptied since the last resize).
+    std::vector<uint64_t> kept;
+    kept.reserve(count_);
+    for (size_t i = 0; i < count_; ++i) kept.push_back(ring_[(ring_head_ + i) % ring_.size()]);
+    const size_t half = ring_.size() / 2;
+    Clear();
+    ring_.resize(half);
+    for (uint64_t marked : kept) {
+      ring_[count_++] = marked;
+      Increment(marked);
+    }
+  }
   if (count_ == ring_.size()) {  // full at its current size: grow, oldest first
     std::vector<uint64_t> grown(std::max<size_t>(16, ring_.size() * 2));
     for (size_t i = 0; i < count_; ++i) grown[i] = ring_[(ring_head_ + i) % ring_.size()];

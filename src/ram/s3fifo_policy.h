@@ -28,7 +28,9 @@ class GhostQueue {
   // Remembers `hash`; forgets the oldest while more than `capacity` are remembered.
   void Add(uint64_t hash, size_t capacity);
   size_t size() const { return count_; }
-  // Bytes of its arrays (they grow by doubling and are kept).
+  // Forgets everything and frees the arrays.
+  void Clear();
+  // Bytes of its arrays (they grow by doubling, and shrink when a quarter is in use).
   size_t bytes() const { return ring_.capacity() * sizeof(uint64_t) + table_.capacity() * sizeof(Slot); }
 
  private:
@@ -77,6 +79,7 @@ class S3FifoPolicy final : public EvictionPolicy {
   }
   Item* Victim(uint32_t now) override;
   size_t MetadataBytes() const override { return ghost_.bytes(); }
+  void ReleaseMetadata() override { ghost_.Clear(); }
 
   size_t small_size() const { return small_.size(); }
   size_t main_size() const { return main_.size(); }

@@ -3,6 +3,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 namespace ratmemcache::ram {
 namespace {
@@ -33,9 +36,19 @@ void StripeLock::WaitUntil(Done done) {
       if (!state_.compare_exchange_weak(now, now | kSleepers, std::memory_order_acquire)) continue;
       now |= kSleepers;
     }
-    state_.wait(now, std::memory_order_acquire);  // returns at once if the word changed
+    SleepWhile(now);  // returns at once if the word changed
   }
 }
+
+#ifdef _WIN32
+void StripeLock::SleepWhile(uint32_t expected) {
+  ::WaitOnAddress(&state_, &expected, sizeof expected, INFINITE);
+}
+void StripeLock::WakeAll() { ::WakeByAddressAll(&state_); }
+#else
+void StripeLock::SleepWhile(uint32_t expected) { state_.wait(expected, std::memory_order_acquire); }
+void StripeLock::WakeAll() { state_.notify_all(); }
+#endif
 
 void StripeLock::LockSlow() {
   for (;;) {

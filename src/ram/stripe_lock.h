@@ -30,14 +30,14 @@ class StripeLock {
   }
   void unlock() {
     const uint32_t before = state_.fetch_and(~(kWriter | kSleepers), std::memory_order_release);
-    if (before & kSleepers) state_.notify_all();
+    if (before & kSleepers) WakeAll();
   }
   void lock_shared() {
     if (state_.fetch_add(1, std::memory_order_acquire) & kWriter) LockSharedSlow();
   }
   void unlock_shared() {
     const uint32_t before = state_.fetch_sub(1, std::memory_order_release);
-    if (before & kSleepers) state_.notify_all();
+    if (before & kSleepers) WakeAll();
   }
 
  private:
@@ -45,6 +45,11 @@ class StripeLock {
   static constexpr uint32_t kSleepers = 1u << 30;  // someone may wait in state_.wait()
   static constexpr uint32_t kReaders = kSleepers - 1;
 
+  // Sleeps while the word equals `expected` (spurious returns allowed); wakes every
+  // sleeper. A futex through std::atomic::wait on Linux; WaitOnAddress on Windows, where
+  // GCC 12's std::atomic::wait can lose a wake-up (libstdc++ PR106183).
+  void SleepWhile(uint32_t expected);
+  void WakeAll();
   void LockSlow();
   void LockSharedSlow();
   // Returns once `done(state)` holds, spinning first, then sleeping.

@@ -73,8 +73,15 @@ void JsonString(std::string_view text, std::string& out) {
 
 }  // namespace
 
+// Totals whose names would otherwise read as current values.
+constexpr std::array<std::string_view, 1> kCountersByName = {"compression_saved_bytes"};
+// Current values whose names would otherwise read as totals (memcached's extstore names).
+constexpr std::array<std::string_view, 2> kMoreGauges = {"extstore_objects_used", "extstore_bytes_used"};
+
 bool IsCounterStat(std::string_view name) {
+  if (std::find(kCountersByName.begin(), kCountersByName.end(), name) != kCountersByName.end()) return true;
   if (std::find(kGauges.begin(), kGauges.end(), name) != kGauges.end()) return false;
+  if (std::find(kMoreGauges.begin(), kMoreGauges.end(), name) != kMoreGauges.end()) return false;
   if (name.rfind("total_", 0) == 0) return true;
   // Tier figures: items and bytes held now, limits, queue depths.
   if (EndsWith(name, "_items") || EndsWith(name, "_bytes") || EndsWith(name, "limit_maxbytes")) {

@@ -38,11 +38,12 @@ TEST(StatsJson, NumbersStayNumbersAndStringsAreEscaped) {
 
 TEST(IsCounterStat, Classification) {
   for (const char* counter : {"cmd_get", "get_hits", "bytes_read", "evictions", "total_connections",
-                              "l2_promotions", "l2_get_hits", "uptime"}) {
+                              "l2_promotions", "l2_get_hits", "uptime", "compression_saved_bytes"}) {
     EXPECT_TRUE(IsCounterStat(counter)) << counter;
   }
   for (const char* gauge : {"curr_items", "bytes", "curr_connections", "limit_maxbytes", "l1_items",
-                            "l2_bytes", "l2_write_behind_items", "hash_bytes", "threads"}) {
+                            "l2_bytes", "l2_write_behind_items", "hash_bytes", "threads",
+                            "extstore_objects_used", "extstore_bytes_used"}) {
     EXPECT_FALSE(IsCounterStat(gauge)) << gauge;
   }
 }

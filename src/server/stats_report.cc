@@ -230,6 +230,7 @@ void WriteTiersStats(ServerContext& context, StatsSink& out) {
   w.Number("l1_items", cache.curr_items);
   w.Number("l1_bytes", cache.bytes);
   w.Number("l1_limit_maxbytes", cache.limit_maxbytes);
+  w.Number("l1_policy_bytes", cache.policy_bytes);
   w.Number("l1_get_hits", cache.get_hits);
   w.Number("l1_get_misses", cache.get_misses);
   w.Number("l1_evictions", cache.evictions);

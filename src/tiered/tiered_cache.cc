@@ -663,6 +663,7 @@ CacheStats TieredCache::Stats() {
   stats.total_items = ram.total_items;
   stats.bytes = ram.bytes;
   stats.hash_bytes = ram.hash_bytes;
+  stats.policy_bytes = ram.policy_bytes;
   stats.limit_maxbytes = ram.limit_maxbytes;
   stats.evictions = ram.evictions;
   stats.evicted_unfetched = ram.evicted_unfetched;
