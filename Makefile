@@ -49,12 +49,13 @@ PREFIX ?= /usr/local
 install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
-# Native Windows build with MinGW-w64 (docs/windows.md): build-windows/rat_memcached.exe.
+# Native Windows build with MinGW-w64 (docs/windows.md): build-windows/rat_memcached.exe,
+# and the library's quick-start example (example_basic.exe) to show the library builds.
 WINDOWS_BUILD_DIR ?= build-windows
 windows: bootstrap
 	cmake -S . -B $(WINDOWS_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake
-	cmake --build $(WINDOWS_BUILD_DIR) -j $(JOBS) --target rat_memcached
+	  -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake -DRMC_BUILD_EXAMPLES=ON
+	cmake --build $(WINDOWS_BUILD_DIR) -j $(JOBS) --target rat_memcached example_basic
 
 clean:
 	rm -rf $(BUILD_DIR) $(WINDOWS_BUILD_DIR)

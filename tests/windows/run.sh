@@ -24,6 +24,12 @@ version=$(mktemp)
 "$RMC_BINARY" -V -v >"$version" 2>&1 || { cat "$version" >&2; exit 1; }
 grep -v '^wine:' "$version" || true
 rm -f "$version"
+# The library: the seed's quick start (a RAM-only cache through CacheBuilder) must run.
+example=$(dirname "$exe")/example_basic.exe
+[ -f "$example" ] || { echo "no $example: build it with 'make windows'" >&2; exit 1; }
+wine "$example" >"$WINEPREFIX/example.out" 2>&1 || { cat "$WINEPREFIX/example.out" >&2; exit 1; }
+grep -q "value: my_value" "$WINEPREFIX/example.out" || { cat "$WINEPREFIX/example.out" >&2; exit 1; }
+echo "example_basic.exe: ok"
 cd "$here/../integration"
 exec /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   test_differential.py test_meta.py test_binary.py test_clients.py \
