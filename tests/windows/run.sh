@@ -13,17 +13,18 @@ export WINEDEBUG=-all
 export WINEPREFIX=${RMC_WINEPREFIX:-$(dirname "$exe")/wineprefix}
 export RMC_WINDOWS_EXE=$exe
 export RMC_BINARY=$here/rat_memcached_wine.sh
-# One Wine server for the whole run, started here with its output going nowhere: a
-# server that Wine starts on demand inherits the output pipes of the program that needed
-# it (a test's server, or ctest's), and whoever reads them then waits for the Wine server
-# to exit. It leaves 30 s after the last program.
-wineserver -f -p30 </dev/null >/dev/null 2>&1 &
-sleep 1
 # The first run creates the Wine prefix (seconds); do it before any test measures time.
 version=$(mktemp)
 "$RMC_BINARY" -V -v >"$version" 2>&1 || { cat "$version" >&2; exit 1; }
 grep -v '^wine:' "$version" || true
 rm -f "$version"
+# Then one Wine server for the whole run, started here with its output going nowhere: a
+# server that Wine starts on demand inherits the output pipes of the program that needed
+# it (a test's server, or ctest's), and whoever reads them then waits for the Wine server
+# to exit. It leaves 30 s after the last program.
+wineserver -w  # the one the first run started has gone
+wineserver -f -p30 </dev/null >/dev/null 2>&1 &
+sleep 1
 # The library: the seed's quick start (a RAM-only cache through CacheBuilder) must run.
 example=$(dirname "$exe")/example_basic.exe
 [ -f "$example" ] || { echo "no $example: build it with 'make windows'" >&2; exit 1; }
