@@ -69,6 +69,18 @@ class Zipf {
 // Ranks are spread over the key space so that popular keys are not neighbours.
 uint64_t Scatter(uint64_t rank, uint64_t keys) { return (rank * 2654435761ull) % keys; }
 
+// Keys drawn from Zipf(alpha) over [0, keys), scattered, from a seeded generator.
+class ZipfKeys {
+ public:
+  ZipfKeys(uint64_t keys, double alpha, uint64_t seed) : keys_(keys), zipf_(keys, alpha), rng_(seed) {}
+  uint64_t Next() { return Scatter(zipf_(rng_), keys_); }
+
+ private:
+  uint64_t keys_;
+  Zipf zipf_;
+  std::mt19937_64 rng_;
+};
+
 struct Workload {
   std::string name;
   Trace trace;
@@ -94,23 +106,19 @@ Workload ZipfWorkload(double alpha, uint64_t keys, uint64_t requests, uint64_t s
   char name[32];
   std::snprintf(name, sizeof name, "zipf %.1f", alpha);
   w.name = name;
-  Zipf zipf(keys, alpha);
-  std::mt19937_64 rng(seed);
+  ZipfKeys zipf(keys, alpha, seed);
   w.trace.reserve(requests);
-  for (uint64_t i = 0; i < requests; ++i) w.trace.push_back({Scatter(zipf(rng), keys), 100, 'g'});
+  for (uint64_t i = 0; i < requests; ++i) w.trace.push_back({zipf.Next(), 100, 'g'});
   return w;
 }
 
 Workload ScanWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
   Workload w;
   w.name = "zipf 1.0 + scans";
-  Zipf zipf(keys, 1.0);
-  std::mt19937_64 rng(seed);
+  ZipfKeys zipf(keys, 1.0, seed);
   uint64_t next_scan_key = keys;  // scans read keys no other request uses
   while (w.trace.size() < requests) {
-    for (int i = 0; i < 150000 && w.trace.size() < requests; ++i) {
-      w.trace.push_back({Scatter(zipf(rng), keys), 100, 'g'});
-    }
+    for (int i = 0; i < 150000 && w.trace.size() < requests; ++i) w.trace.push_back({zipf.Next(), 100, 'g'});
     for (int i = 0; i < 50000 && w.trace.size() < requests; ++i) w.trace.push_back({next_scan_key++, 100, 'g'});
   }
   return w;
@@ -119,11 +127,10 @@ Workload ScanWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
 Workload ShiftWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
   Workload w;
   w.name = "working-set shift";
-  Zipf zipf(keys, 1.0);
-  std::mt19937_64 rng(seed);
+  ZipfKeys zipf(keys, 1.0, seed);
   for (uint64_t i = 0; i < requests; ++i) {
     const uint64_t offset = i < requests / 2 ? 0 : keys;  // the second half: other keys
-    w.trace.push_back({offset + Scatter(zipf(rng), keys), 100, 'g'});
+    w.trace.push_back({offset + zipf.Next(), 100, 'g'});
   }
   return w;
 }
@@ -131,13 +138,10 @@ Workload ShiftWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
 Workload BatchWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
   Workload w;
   w.name = "zipf 1.0 + batches";
-  Zipf zipf(keys, 1.0);
-  std::mt19937_64 rng(seed);
+  ZipfKeys zipf(keys, 1.0, seed);
   uint64_t next_batch_key = keys;  // batch keys are used by no other request
   auto background = [&](int count) {
-    for (int i = 0; i < count && w.trace.size() < requests; ++i) {
-      w.trace.push_back({Scatter(zipf(rng), keys), 100, 'g'});
-    }
+    for (int i = 0; i < count && w.trace.size() < requests; ++i) w.trace.push_back({zipf.Next(), 100, 'g'});
   };
   while (w.trace.size() < requests) {
     background(75000);
@@ -155,10 +159,9 @@ Workload SizesWorkload(uint64_t keys, uint64_t requests, uint64_t seed) {
   Workload w;
   w.name = "mixed sizes (zipf 0.9)";
   w.sized_in_bytes = true;
-  Zipf zipf(keys, 0.9);
-  std::mt19937_64 rng(seed);
+  ZipfKeys zipf(keys, 0.9, seed);
   for (uint64_t i = 0; i < requests; ++i) {
-    const uint64_t key = Scatter(zipf(rng), keys);
+    const uint64_t key = zipf.Next();
     const uint32_t size = 64u << (HashKey(std::to_string(key)) % 8);  // 64 B .. 8 KiB
     w.trace.push_back({key, size, 'g'});
   }

@@ -19,8 +19,9 @@ class EvictionPolicy {
  public:
   virtual ~EvictionPolicy() = default;
 
-  // `item` has just been linked into the stripe.
-  virtual void OnInsert(Item* item) = 0;
+  // `item` has just been linked into the stripe; `hash` is HashKey(item->key()), which
+  // the stripe has computed already.
+  virtual void OnInsert(Item* item, uint64_t hash) = 0;
   // `item` (linked) was read or touched.
   virtual void OnAccess(Item* item) = 0;
   // True when get hits may be recorded by OnSharedAccess under the stripe's shared lock

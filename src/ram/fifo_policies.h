@@ -18,7 +18,7 @@ namespace ratmemcache::ram {
 
 class FifoPolicy final : public EvictionPolicy {
  public:
-  void OnInsert(Item* item) override { list_.PushFront(item); }
+  void OnInsert(Item* item, uint64_t hash) override { list_.PushFront(item); }
   void OnAccess(Item* item) override {}
   bool SharedHits() const override { return true; }
   void OnRemove(Item* item) override { list_.Unlink(item); }
@@ -32,7 +32,7 @@ class SievePolicy final : public EvictionPolicy {
  public:
   static constexpr uint8_t kVisited = 1;
 
-  void OnInsert(Item* item) override {
+  void OnInsert(Item* item, uint64_t hash) override {
     item->policy_data = 0;
     list_.PushFront(item);
   }

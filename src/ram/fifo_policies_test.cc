@@ -1,3 +1,4 @@
+#include "common/hash.h"
 #include "ram/fifo_policies.h"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,7 @@ TEST(FifoPolicy, EvictsInInsertionOrderWhateverTheHits) {
   TestItems items(4);
   FifoPolicy fifo;
   EXPECT_EQ(fifo.Victim(0), nullptr);
-  for (int i = 0; i < 4; ++i) fifo.OnInsert(items[i]);
+  for (int i = 0; i < 4; ++i) fifo.OnInsert(items[i], HashKey(items[i]->key()));
   fifo.OnAccess(items[0]);
   fifo.OnAccess(items[0]);
   fifo.OnRemove(items[2]);  // deleted
@@ -25,7 +26,7 @@ TEST(FifoPolicy, EvictsInInsertionOrderWhateverTheHits) {
 TEST(SievePolicy, VisitedItemsSurviveOneSweepInPlace) {
   TestItems items(5);
   SievePolicy sieve;
-  for (int i = 0; i < 5; ++i) sieve.OnInsert(items[i]);  // oldest k0 .. newest k4
+  for (int i = 0; i < 5; ++i) sieve.OnInsert(items[i], HashKey(items[i]->key()));  // oldest k0 .. newest k4
   sieve.OnAccess(items[0]);
   sieve.OnAccess(items[1]);
   sieve.OnAccess(items[3]);
@@ -45,7 +46,7 @@ TEST(SievePolicy, VisitedItemsSurviveOneSweepInPlace) {
 TEST(SievePolicy, RemovingTheItemUnderTheHandKeepsTheSweepValid) {
   TestItems items(3);
   SievePolicy sieve;
-  for (int i = 0; i < 3; ++i) sieve.OnInsert(items[i]);
+  for (int i = 0; i < 3; ++i) sieve.OnInsert(items[i], HashKey(items[i]->key()));
   sieve.OnAccess(items[0]);
   EXPECT_EQ(sieve.Victim(0), items[1]);  // hand now at k1
   sieve.OnRemove(items[1]);              // hand moves to k2
@@ -56,7 +57,7 @@ TEST(SievePolicy, RemovingTheItemUnderTheHandKeepsTheSweepValid) {
 TEST(S3FifoPolicy, OneHitWondersLeaveFromTheSmallQueue) {
   TestItems items(20);
   S3FifoPolicy s3;
-  for (int i = 0; i < 10; ++i) s3.OnInsert(items[i]);
+  for (int i = 0; i < 10; ++i) s3.OnInsert(items[i], HashKey(items[i]->key()));
   s3.OnAccess(items[0]);  // k0 was hit: it moves to the main queue instead of leaving
   Item* victim = s3.Victim(0);
   EXPECT_EQ(victim, items[1]);
@@ -73,13 +74,13 @@ TEST(S3FifoPolicy, OneHitWondersLeaveFromTheSmallQueue) {
 TEST(S3FifoPolicy, AKeySeenInTheGhostQueueComesBackToTheMainQueue) {
   TestItems items(4);
   S3FifoPolicy s3;
-  s3.OnInsert(items[0]);
-  s3.OnInsert(items[1]);
+  s3.OnInsert(items[0], HashKey(items[0]->key()));
+  s3.OnInsert(items[1], HashKey(items[1]->key()));
   Item* victim = s3.Victim(0);  // k0, never hit: evicted, remembered as a ghost
   ASSERT_EQ(victim, items[0]);
   s3.OnRemove(victim);
   Item* again = AllocateItem("k0", 0, 0, 0);  // stored again
-  s3.OnInsert(again);
+  s3.OnInsert(again, HashKey(again->key()));
   EXPECT_EQ(s3.main_size(), 1u);
   EXPECT_EQ(s3.small_size(), 1u);
   s3.OnRemove(again);
@@ -90,7 +91,7 @@ TEST(S3FifoPolicy, AKeySeenInTheGhostQueueComesBackToTheMainQueue) {
 TEST(S3FifoPolicy, MainQueueGivesHitItemsAnotherRound) {
   TestItems items(3);
   S3FifoPolicy s3;
-  for (int i = 0; i < 3; ++i) s3.OnInsert(items[i]);
+  for (int i = 0; i < 3; ++i) s3.OnInsert(items[i], HashKey(items[i]->key()));
   for (int i = 0; i < 3; ++i) s3.OnAccess(items[i]);
   s3.OnAccess(items[2]);
   s3.OnAccess(items[2]);  // k2: three hits

@@ -34,7 +34,7 @@ class LfuPolicy final : public EvictionPolicy {
   static constexpr size_t kLevels = 9;
   static constexpr uint64_t kHitsPerItemBeforeAging = 8;
 
-  void OnInsert(Item* item) override {
+  void OnInsert(Item* item, uint64_t hash) override {
     item->policy_data = 0;
     levels_[0].PushFront(item);
     ++items_;
@@ -62,7 +62,7 @@ class HybridPolicy final : public EvictionPolicy {
   static constexpr uint8_t kProtected = 1;
   static constexpr size_t kProtectedPercent = 80;
 
-  void OnInsert(Item* item) override {
+  void OnInsert(Item* item, uint64_t hash) override {
     item->policy_data = 0;
     probation_.PushFront(item);
   }
@@ -83,7 +83,7 @@ class TtlPolicy final : public EvictionPolicy {
  public:
   static constexpr int kSample = 16;
 
-  void OnInsert(Item* item) override { list_.PushFront(item); }
+  void OnInsert(Item* item, uint64_t hash) override { list_.PushFront(item); }
   void OnAccess(Item* item) override { list_.MoveToFront(item); }
   void OnRemove(Item* item) override { list_.Unlink(item); }
   Item* Victim(uint32_t now) override;

@@ -1,3 +1,4 @@
+#include "common/hash.h"
 #include "ram/frequency_policies.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,7 @@ namespace {
 TEST(LfuPolicy, FewestHitsGoFirstThenLeastRecent) {
   TestItems items(4);
   LfuPolicy lfu;
-  for (int i = 0; i < 4; ++i) lfu.OnInsert(items[i]);
+  for (int i = 0; i < 4; ++i) lfu.OnInsert(items[i], HashKey(items[i]->key()));
   for (int i = 0; i < 3; ++i) lfu.OnAccess(items[0]);  // k0: 3 hits
   lfu.OnAccess(items[1]);                               // k1: 1 hit
   lfu.OnAccess(items[3]);                               // k3: 1 hit, more recent than k1
@@ -32,8 +33,8 @@ TEST(LfuPolicy, LevelsAreBitLengthsOfTheCount) {
 TEST(LfuPolicy, AgingHalvesCountsSoOldFavouritesCanLeave) {
   TestItems items(2);
   LfuPolicy lfu;
-  lfu.OnInsert(items[0]);
-  lfu.OnInsert(items[1]);
+  lfu.OnInsert(items[0], HashKey(items[0]->key()));
+  lfu.OnInsert(items[1], HashKey(items[1]->key()));
   for (int i = 0; i < 6; ++i) lfu.OnAccess(items[0]);  // k0: 6 hits
   EXPECT_EQ(items[0]->policy_data, 6);
   // 16 hits in all (8 per item) trigger an aging: every count halves.
@@ -46,7 +47,7 @@ TEST(LfuPolicy, AgingHalvesCountsSoOldFavouritesCanLeave) {
 TEST(LfuPolicy, CountsSaturate) {
   TestItems items(1);
   LfuPolicy lfu;
-  lfu.OnInsert(items[0]);
+  lfu.OnInsert(items[0], HashKey(items[0]->key()));
   for (int i = 0; i < 1000; ++i) lfu.OnAccess(items[0]);
   EXPECT_LE(items[0]->policy_data, 255);
   EXPECT_EQ(DrainPolicy(lfu), "k0 ");
@@ -55,7 +56,7 @@ TEST(LfuPolicy, CountsSaturate) {
 TEST(HybridPolicy, ItemsReadTwiceOutliveOneTimeItems) {
   TestItems items(5);
   HybridPolicy hybrid;
-  for (int i = 0; i < 5; ++i) hybrid.OnInsert(items[i]);
+  for (int i = 0; i < 5; ++i) hybrid.OnInsert(items[i], HashKey(items[i]->key()));
   hybrid.OnAccess(items[0]);  // protected
   hybrid.OnAccess(items[1]);  // protected
   // Probation (k2 k3 k4, oldest first) goes before protected (k0 k1, least recent first).
@@ -65,7 +66,7 @@ TEST(HybridPolicy, ItemsReadTwiceOutliveOneTimeItems) {
 TEST(HybridPolicy, ProtectedSegmentIsBoundedAndDemotesItsLeastRecent) {
   TestItems items(5);
   HybridPolicy hybrid;
-  for (int i = 0; i < 5; ++i) hybrid.OnInsert(items[i]);
+  for (int i = 0; i < 5; ++i) hybrid.OnInsert(items[i], HashKey(items[i]->key()));
   for (int i = 0; i < 5; ++i) hybrid.OnAccess(items[i]);  // all would be protected...
   // ...but at most 80% (4 of 5): k0, the least recent, went back to probation.
   Item* victim = hybrid.Victim(0);
@@ -78,11 +79,11 @@ TEST(TtlPolicy, ExpiredItemsGoFirstThenLeastRecentlyUsed) {
   TestItems live(3);
   TestItems expiring(2, /*expires_at=*/100);
   TtlPolicy ttl;
-  ttl.OnInsert(live[0]);
-  ttl.OnInsert(expiring[0]);
-  ttl.OnInsert(live[1]);
-  ttl.OnInsert(expiring[1]);
-  ttl.OnInsert(live[2]);
+  ttl.OnInsert(live[0], HashKey(live[0]->key()));
+  ttl.OnInsert(expiring[0], HashKey(expiring[0]->key()));
+  ttl.OnInsert(live[1], HashKey(live[1]->key()));
+  ttl.OnInsert(expiring[1], HashKey(expiring[1]->key()));
+  ttl.OnInsert(live[2], HashKey(live[2]->key()));
   // Before time 100 nothing has expired: plain LRU.
   EXPECT_EQ(ttl.Victim(50), live[0]);
   // At 100 the two expiring items come first (least recent of them first).

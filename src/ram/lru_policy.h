@@ -10,7 +10,7 @@ namespace ratmemcache::ram {
 
 class LruPolicy final : public EvictionPolicy {
  public:
-  void OnInsert(Item* item) override { list_.PushFront(item); }
+  void OnInsert(Item* item, uint64_t hash) override { list_.PushFront(item); }
   void OnAccess(Item* item) override { list_.MoveToFront(item); }
   void OnRemove(Item* item) override { list_.Unlink(item); }
   Item* Victim(uint32_t now) override { return list_.tail(); }

@@ -1,3 +1,4 @@
+#include "common/hash.h"
 #include "ram/lru_policy.h"
 
 #include <gtest/gtest.h>
@@ -11,9 +12,9 @@ TEST(LruPolicy, EvictsLeastRecentlyUsedFirst) {
   Item* c = AllocateItem("c", 0, 0, 0);
   LruPolicy lru;
   EXPECT_EQ(lru.Victim(0), nullptr);
-  lru.OnInsert(a);
-  lru.OnInsert(b);
-  lru.OnInsert(c);
+  lru.OnInsert(a, HashKey(a->key()));
+  lru.OnInsert(b, HashKey(b->key()));
+  lru.OnInsert(c, HashKey(c->key()));
   EXPECT_EQ(lru.Victim(0), a);
   lru.OnAccess(a);  // order now b, c, a
   EXPECT_EQ(lru.Victim(0), b);

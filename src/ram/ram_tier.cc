@@ -164,7 +164,7 @@ void RamTier::Link(Stripe& stripe, Item* item, uint64_t hash) {
   AccountTableResize(stripe, table_bytes);
   ClearState(item, kItemFetched);
   SetState(item, kItemLinked);
-  stripe.policy->OnInsert(item);
+  stripe.policy->OnInsert(item, hash);
   SlabClassCounters& by_class = ClassOf(stripe, item);
   ++by_class.items;
   by_class.requested += RequestedBytes(item);

@@ -105,8 +105,8 @@ void GhostQueue::Add(uint64_t hash, size_t capacity) {
   Increment(marked);
 }
 
-void S3FifoPolicy::OnInsert(Item* item) {
-  if (ghost_.Contains(HashKey(item->key()))) {
+void S3FifoPolicy::OnInsert(Item* item, uint64_t hash) {
+  if (ghost_.Contains(hash)) {
     item->policy_data = kInMain;
     main_.PushFront(item);
   } else {

@@ -62,7 +62,7 @@ class S3FifoPolicy final : public EvictionPolicy {
   // S's share of the stripe's items, in percent.
   static constexpr size_t kSmallPercent = 10;
 
-  void OnInsert(Item* item) override;
+  void OnInsert(Item* item, uint64_t hash) override;
   void OnAccess(Item* item) override {
     if ((item->policy_data & kFrequencyMask) != kFrequencyMask) ++item->policy_data;
   }
