@@ -7,7 +7,8 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS ?=
 
-.PHONY: all bootstrap configure build run test unit integration bench sim install windows clean
+.PHONY: all bootstrap configure build run test unit integration bench sim install windows clean \
+        test-asan test-tsan fuzz fuzz-smoke
 
 all: build
 
@@ -57,5 +58,24 @@ windows: bootstrap
 	  -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake -DRMC_BUILD_EXAMPLES=ON
 	cmake --build $(WINDOWS_BUILD_DIR) -j $(JOBS) --target rat_memcached example_basic
 
+# AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included): every unit and
+# integration test against instrumented binaries; any report fails the test.
+ASAN_DIR ?= build-asan
+test-asan: bootstrap
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DRMC_SANITIZE=address,undefined
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2 -LE "windows|install"
+
+# ThreadSanitizer: the multi-threaded units (stripe locks, eviction stress, task pool,
+# write-behind, tiers, network) and the integration tests against a TSan server.
+TSAN_DIR ?= build-tsan
+test-tsan: bootstrap
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRMC_SANITIZE=thread
+	cmake --build $(TSAN_DIR) -j $(JOBS)
+	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j 2 -LE "windows|install"
+
 clean:
-	rm -rf $(BUILD_DIR) $(WINDOWS_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(WINDOWS_BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)

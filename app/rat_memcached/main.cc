@@ -12,6 +12,9 @@
 #include "common/logging.h"
 #include "config/server_config.h"
 #include "net/net_server.h"
+#if RMC_HAVE_TLS
+#include "net/tls.h"
+#endif
 #include "platform.h"
 #include "ratmemcache/cache.h"
 #include "server/http_status.h"
@@ -75,6 +78,9 @@ int main(int argc, char** argv) {
     return kConfigError;
   }
   if (!pid_note.empty()) rmc::Log().warn("{}", pid_note);
+  for (const std::string& option : config.ignored_options) {
+    rmc::Log().info("-o {}: memcached's tuning option, accepted; it has no counterpart here", option);
+  }
   // Every connection is a file descriptor; leave room for listeners, logs and the rest.
   const uint64_t wanted_files = uint64_t{config.max_connections} + 64;
   const uint64_t files = rmc::platform::RaiseOpenFileLimit(wanted_files);
@@ -130,6 +136,16 @@ int main(int argc, char** argv) {
   settings.flush_enabled = config.flush_enabled;
   settings.dump_enabled = config.dump_enabled;
   settings.tcp_backlog = static_cast<uint32_t>(config.backlog);
+  settings.idle_timeout = config.idle_timeout;
+  settings.ssl_enabled = config.tls.enabled;
+  settings.ssl_chain_cert = config.tls.chain_cert;
+  settings.ssl_key = config.tls.key;
+  settings.ssl_verify_mode = config.tls.verify_mode;
+  settings.ssl_keyformat = config.tls.key_format;
+  settings.ssl_ciphers = config.tls.ciphers;
+  settings.ssl_ca_cert = config.tls.ca_cert;
+  settings.ssl_session_cache = config.tls.session_cache;
+  settings.ssl_min_version = config.tls.min_version;
   rmc::server::ServerContext context(cache.get(), settings);
   rmc::server::ServerSessionFactory factory(&context);
 
@@ -138,6 +154,27 @@ int main(int argc, char** argv) {
   net_options.threads = settings.threads;
   net_options.max_connections = config.max_connections;
   net_options.backlog = config.backlog;
+  net_options.idle_timeout_s = config.idle_timeout;
+#if RMC_HAVE_TLS
+  if (config.tls.enabled) {
+    rmc::net::TlsOptions tls;
+    tls.chain_cert = config.tls.chain_cert;
+    tls.key = config.tls.key;
+    tls.key_format = static_cast<int>(config.tls.key_format);
+    tls.ca_cert = config.tls.ca_cert;
+    tls.verify_mode = static_cast<int>(config.tls.verify_mode);
+    tls.min_version = static_cast<int>(config.tls.min_version);
+    tls.ciphers = config.tls.ciphers;
+    tls.session_cache = config.tls.session_cache;
+    auto created = rmc::net::TlsContext::Create(tls);
+    if (!created.ok()) {
+      std::fprintf(stderr, "rat_memcached: -Z/--enable-ssl: %s\n", created.status().message().c_str());
+      return kConfigError;
+    }
+    net_options.tls = std::move(created).value();
+    context.set_refresh_certs_handler([tls = net_options.tls] { return tls->Reload(); });
+  }
+#endif
   rmc::net::NetServer server(net_options, &factory);
 
   // --metrics-port: its own network server (one thread), so scrapes never wait behind

@@ -16,6 +16,11 @@ struct NetworkStats {
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
   uint64_t listeners = 0;              // listening sockets
+  uint64_t idle_kicks = 0;             // closed by the idle timeout
+  bool tls_enabled = false;            // -Z: the figures below mean something
+  uint64_t ssl_handshake_errors = 0;
+  uint64_t ssl_new_sessions = 0;       // sessions added to the server-side cache
+  int64_t time_since_server_cert_refresh = 0;  // seconds
 };
 
 // One socket as memcached's "stats conns" shows it.

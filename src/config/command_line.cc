@@ -63,9 +63,32 @@ std::string VersionText(bool verbose) {
     const char* platform = "posix";
 #endif
     text += std::string("features: persistent tier (RocksDB) ") + (features.persistent_tier ? "yes" : "no") +
-            ", LZ4 in RAM " + (features.lz4 ? "yes" : "no") + ", platform " + platform + "\n";
+            ", LZ4 in RAM " + (features.lz4 ? "yes" : "no") + ", TLS " + (RMC_HAVE_TLS ? "yes" : "no") +
+            ", platform " + platform + "\n";
   }
   return text;
+}
+
+// TLS needs a certificate and its key, and a build with TLS; its settings without TLS on
+// are refused rather than left to look as if they protected anything.
+Status ValidateTls(const TlsSettings& tls) {
+  if (!tls.enabled) {
+    if (!tls.chain_cert.empty() || !tls.key.empty() || !tls.ca_cert.empty()) {
+      return Status::InvalidArgument(
+          "-o ssl_chain_cert/ssl_key/ssl_ca_cert given but TLS is off: add -Z/--enable-ssl "
+          "([tls] enabled = true)");
+    }
+    return Status::Ok();
+  }
+  if (!RMC_HAVE_TLS) {
+    return Status::InvalidArgument("-Z/--enable-ssl: this build has no TLS (built without OpenSSL)");
+  }
+  if (tls.chain_cert.empty() || tls.key.empty()) {
+    return Status::InvalidArgument(
+        "-Z/--enable-ssl: needs the server's certificate and key: -o "
+        "ssl_chain_cert=FILE,ssl_key=FILE ([tls] chain_cert, key)");
+  }
+  return Status::Ok();
 }
 
 // memcached's rules for -S and -Y against -B.
@@ -163,6 +186,15 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   app.add_option("--data-dir", data_dir, "directory of the persistent tier (default: ./rat_memcache_data)");
   app.add_option("--l2-size", l2_size, "largest size of the persistent tier on disk, k/m/g suffixes (default: 1g)");
   app.add_flag("--no-l2", no_l2, "RAM only: no persistent tier");
+  std::vector<std::string> extended;
+  app.add_option("-o,--extended", extended,
+                 "memcached's comma-separated extended options: idle_timeout=SECONDS, "
+                 "ssl_chain_cert=FILE, ssl_key=FILE, ssl_ca_cert=FILE, ssl_verify_mode=0-3, "
+                 "ssl_keyformat=1|2, ssl_min_version=0-3, ssl_ciphers=LIST, ssl_session_cache; "
+                 "memcached's slab/LRU tuning is accepted and has no effect");
+  bool enable_ssl = false;
+  app.add_flag("-Z,--enable-ssl", enable_ssl,
+               "TLS on every TCP listener (needs -o ssl_chain_cert=FILE,ssl_key=FILE)");
   app.add_flag("-V,--version", version, "print version and exit");
 
   try {
@@ -231,6 +263,13 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     }
     cache.l1.eviction_strategy = *strategy;
   }
+  for (const std::string& list : extended) {
+    Status applied = ApplyExtendedOptions(list, &config);
+    if (!applied.ok()) return applied;
+  }
+  if (enable_ssl) config.tls.enabled = true;
+  Status tls = ValidateTls(config.tls);
+  if (!tls.ok()) return tls;
   if (sasl) config.sasl = true;
   if (!sasl_pwdb.empty()) config.sasl_pwdb = sasl_pwdb;
   bool protocol_given = !protocol.empty();

@@ -53,6 +53,19 @@ std::string ConfigToToml(const ServerConfig& config) {
       {"flush_enabled", config.flush_enabled},
       {"dump_enabled", config.dump_enabled},
       {"metrics_port", Int(config.metrics_port)},
+      {"idle_timeout", Int(config.idle_timeout)},
+  };
+  const TlsSettings& tls = config.tls;
+  toml::table tls_table{
+      {"enabled", tls.enabled},
+      {"chain_cert", tls.chain_cert},
+      {"key", tls.key},
+      {"key_format", Int(tls.key_format)},
+      {"ca_cert", tls.ca_cert},
+      {"verify_mode", Int(tls.verify_mode)},
+      {"min_version", Int(tls.min_version)},
+      {"ciphers", tls.ciphers},
+      {"session_cache", tls.session_cache},
   };
   toml::table l1{
       {"max_memory", Int(cache.l1.max_memory)},
@@ -108,7 +121,7 @@ std::string ConfigToToml(const ServerConfig& config) {
       {"server", std::move(server)},       {"l1", std::move(l1)},
       {"l2", std::move(l2_table)},         {"ttl", std::move(ttl)},
       {"performance", std::move(performance)}, {"compression", std::move(compression)},
-      {"logging", std::move(logging_table)},
+      {"logging", std::move(logging_table)}, {"tls", std::move(tls_table)},
   };
   std::ostringstream out;
   out << "# rat_memcached effective configuration (--print-config)";

@@ -31,6 +31,19 @@ enum class BindingProtocol : uint8_t {
   kBinary,  // binary only (text closes the connection)
 };
 
+// memcached's TLS settings: -Z/--enable-ssl and -o ssl_*, or the [tls] section.
+struct TlsSettings {
+  bool enabled = false;      // -Z: every TCP listener speaks TLS
+  std::string chain_cert;    // ssl_chain_cert: the server's certificate chain (PEM)
+  std::string key;           // ssl_key: its private key
+  uint32_t key_format = 1;   // ssl_keyformat: 1 PEM, 2 ASN.1 (DER), as OpenSSL numbers them
+  std::string ca_cert;       // ssl_ca_cert: CAs that client certificates are checked against
+  uint32_t verify_mode = 0;  // ssl_verify_mode: 0 none, 1 request, 2 require, 3 require once
+  uint32_t min_version = 2;  // ssl_min_version: 0 TLSv1.0, 1 TLSv1.1, 2 TLSv1.2, 3 TLSv1.3
+  std::string ciphers;       // ssl_ciphers: OpenSSL cipher list ("" = OpenSSL's default)
+  bool session_cache = false;  // ssl_session_cache: server-side session resumption
+};
+
 struct ServerConfig {
   // The server persists by default, when built with the persistent tier.
   ServerConfig() { cache.l2.enable_l2_cache = CompiledFeatures().persistent_tier; }
@@ -65,6 +78,13 @@ struct ServerConfig {
   // --metrics-port / [server] metrics_port: HTTP port for /metrics (Prometheus), /status.json
   // and the status page, on the first listen address's host. 0 = off.
   uint16_t metrics_port = 0;
+  // -o idle_timeout / [server] idle_timeout: seconds without input after which a client
+  // connection is closed (counted in "idle_kicks"). 0 = never.
+  uint32_t idle_timeout = 0;
+  TlsSettings tls;
+  // -o suboptions of memcached's that were accepted but mean nothing here (slab and LRU
+  // tuning, ...): logged once at start so the operator knows.
+  std::vector<std::string> ignored_options;
 };
 
 // The item size limit of a server whose L2 takes large values, unless -I says otherwise:
@@ -96,6 +116,13 @@ Status ApplyPreset(std::string_view name, ServerConfig* config);
 // `config` as a TOML document that ApplyToml reads back to the same configuration: every
 // key of every section, sizes in bytes (for --print-config).
 std::string ConfigToToml(const ServerConfig& config);
+
+// Applies memcached's -o list `text` ("name[=value],..."): idle_timeout and the ssl_*
+// settings take effect; memcached's slab/LRU/hash tuning suboptions are accepted and
+// noted in config->ignored_options; extstore's ext_* are refused (the persistent tier
+// takes its place). Returns: InvalidArgument naming the suboption ("Illegal suboption"
+// for unknown names, as memcached says).
+Status ApplyExtendedOptions(std::string_view text, ServerConfig* config);
 
 // Parses a byte size: a plain number of bytes, or a number with a k, m or g suffix
 // (powers of 1024, either case). Returns nullopt for anything else or on overflow.

@@ -273,6 +273,9 @@ class Reader {
       if (key == "flush_enabled") return Bool(node, section, key, &config_->flush_enabled);
       if (key == "metrics_port") return UintAs(node, section, key, 0, 65535, &config_->metrics_port);
       if (key == "dump_enabled") return Bool(node, section, key, &config_->dump_enabled);
+      if (key == "idle_timeout") {
+        return UintAs(node, section, key, 0, 365u * 24 * 3600, &config_->idle_timeout);
+      }
       if (key == "protocol") {
         std::string name;
         Status status = String(node, section, key, &name);
@@ -283,8 +286,20 @@ class Reader {
         else return Fail(section, key, "unknown protocol '" + name + "' (valid: auto, ascii, binary)");
         return Status::Ok();
       }
+    } else if (section == "tls") {
+      TlsSettings& tls = config_->tls;
+      if (key == "enabled") return Bool(node, section, key, &tls.enabled);
+      if (key == "chain_cert") return String(node, section, key, &tls.chain_cert);
+      if (key == "key") return String(node, section, key, &tls.key);
+      if (key == "key_format") return UintAs(node, section, key, 1, 2, &tls.key_format);
+      if (key == "ca_cert") return String(node, section, key, &tls.ca_cert);
+      if (key == "verify_mode") return UintAs(node, section, key, 0, 3, &tls.verify_mode);
+      if (key == "min_version") return UintAs(node, section, key, 0, 3, &tls.min_version);
+      if (key == "ciphers") return String(node, section, key, &tls.ciphers);
+      if (key == "session_cache") return Bool(node, section, key, &tls.session_cache);
     } else {
-      return Fail(section, "", "unknown section (valid: server, l1, l2, ttl, performance, compression, logging)");
+      return Fail(section, "",
+                  "unknown section (valid: server, l1, l2, ttl, performance, compression, logging, tls)");
     }
     return Fail(section, key, "unknown key");
   }

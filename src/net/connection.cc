@@ -23,11 +23,27 @@ bool WouldBlock(const asio::error_code& ec) {
 
 }  // namespace
 
-Connection::Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session)
+void TlsChannelDeleter::operator()(TlsChannel* channel) const {
+#if RMC_HAVE_TLS
+  delete channel;
+#else
+  (void)channel;  // builds without TLS never make one
+#endif
+}
+
+Connection::Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session,
+                       TlsChannelPtr tls)
     : worker_(worker),
       socket_(std::move(socket)),
       session_(std::move(session)),
+      tls_(std::move(tls)),
       out_(&worker->block_pool()) {}
+
+int64_t Connection::IdleSeconds(int64_t now) const {
+  if (closed_ || session_->Busy()) return 0;
+  const int64_t last = std::max(entry_.last_active.load(std::memory_order_relaxed), last_output_);
+  return now - last;
+}
 
 Connection::~Connection() {
   if (registered_) worker_->registry().Remove(&entry_);
@@ -155,6 +171,9 @@ void Connection::WaitWritable() {
 }
 
 Connection::FlushResult Connection::Flush() {
+#if RMC_HAVE_TLS
+  if (tls_) return FlushTls();
+#endif
   std::array<asio::const_buffer, kMaxIov> buffers;
   OutputSegment segments[kMaxIov];
   while (!out_.empty()) {
@@ -167,8 +186,69 @@ Connection::FlushResult Connection::Flush() {
     if (ec) return FlushResult::kFailed;
     WorkerCounters::Add(worker_->mutable_counters().bytes_written, sent);
     out_.Consume(sent);
+    last_output_ = ConnectionRegistry::Now();
   }
   return FlushResult::kDone;
+}
+
+#if RMC_HAVE_TLS
+Connection::FlushResult Connection::FlushTls() {
+  // Plaintext encrypted per round: bounds the ciphertext held for a slow reader.
+  constexpr size_t kEncryptPerRound = 64 * 1024;
+  OutputSegment segments[kMaxIov];
+  while (true) {
+    for (std::string_view pending = tls_->PendingCiphertext(); !pending.empty();
+         pending = tls_->PendingCiphertext()) {
+      asio::error_code ec;
+      const size_t sent = socket_.write_some(asio::buffer(pending.data(), pending.size()), ec);
+      if (WouldBlock(ec)) return FlushResult::kBlocked;
+      if (ec) return FlushResult::kFailed;
+      WorkerCounters::Add(worker_->mutable_counters().bytes_written, sent);
+      tls_->ConsumeCiphertext(sent);
+      last_output_ = ConnectionRegistry::Now();
+    }
+    if (tls_->failed()) return FlushResult::kFailed;  // its alert, if any, went out above
+    if (out_.empty()) return FlushResult::kDone;
+    size_t taken = 0;
+    const size_t count = out_.Front(segments, kMaxIov);
+    for (size_t i = 0; i < count && taken < kEncryptPerRound; ++i) {
+      const size_t want = std::min(segments[i].size, kEncryptPerRound - taken);
+      const size_t took = tls_->WritePlain(segments[i].data, want);
+      taken += took;
+      if (took < want) break;
+    }
+    out_.Consume(taken);
+    if (taken == 0 && !tls_->HasCiphertext()) {
+      // Nothing could be encrypted (the handshake is not finished): wait for input.
+      return tls_->failed() ? FlushResult::kFailed : FlushResult::kDone;
+    }
+  }
+}
+
+void Connection::ReceivedTls(const char* data, size_t n) {
+  WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
+  if (!tls_->Feed(data, n)) return;  // Drive() sees failed() and closes
+  in_stalled_ = false;
+  bool any = false;
+  while (true) {
+    MakeInputRoom();
+    const size_t got = tls_->ReadPlain(in_.data() + in_end_, in_.size() - in_end_);
+    if (got == 0) break;
+    in_end_ += got;
+    any = true;
+  }
+  if (any) ProcessBuffered();
+}
+#endif
+
+void Connection::MakeInputRoom() {
+  if (in_.size() - in_end_ >= kMinReadRoom) return;
+  if (in_begin_ != 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_.size() - in_end_ < kMinReadRoom) in_.resize(std::max(in_.size() * 2, in_end_ + kMinReadRoom));
 }
 
 bool Connection::ProcessBuffered() {
@@ -191,6 +271,12 @@ void Connection::KeepUnconsumed(std::string_view rest) {
 }
 
 void Connection::Received(const char* fresh, size_t n) {
+#if RMC_HAVE_TLS
+  if (tls_) {
+    ReceivedTls(fresh, n);
+    return;
+  }
+#endif
   WorkerCounters::Add(worker_->mutable_counters().bytes_read, n);
   in_stalled_ = false;
   if (fresh == nullptr) {
@@ -229,7 +315,12 @@ void Connection::YieldTurn() {
 void Connection::Drive() {
   int reads = 0;
   while (!closed_) {
-    if (!out_.empty()) {
+#if RMC_HAVE_TLS
+    const bool tls_output = tls_ && (tls_->HasCiphertext() || tls_->failed());
+#else
+    constexpr bool tls_output = false;
+#endif
+    if (!out_.empty() || tls_output) {
       switch (Flush()) {
         case FlushResult::kFailed:
           Close();
@@ -245,6 +336,12 @@ void Connection::Drive() {
       Close();
       return;
     }
+#if RMC_HAVE_TLS
+    if (tls_ && (tls_->failed() || tls_->closed_by_peer())) {
+      Close();
+      return;
+    }
+#endif
     if (session_->Busy()) return;  // OnSessionReady() carries on
     if (session_->HasMoreOutput()) {  // everything queued is sent: the next part
       if (++reads > kReadsPerTurn) {
@@ -273,23 +370,15 @@ void Connection::Drive() {
       YieldTurn();
       return;
     }
-    const bool into_scratch = in_end_ == in_begin_;
+    // TLS reads ciphertext, always into the scratch buffer; it is decrypted into in_.
+    const bool into_scratch = tls_ != nullptr || in_end_ == in_begin_;
     char* buffer;
     size_t room;
     if (into_scratch) {
       buffer = worker_->scratch();
       room = Worker::kScratchSize;
     } else {
-      if (in_.size() - in_end_ < kMinReadRoom) {
-        if (in_begin_ != 0) {
-          std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-          in_end_ -= in_begin_;
-          in_begin_ = 0;
-        }
-        if (in_.size() - in_end_ < kMinReadRoom) {
-          in_.resize(std::max(in_.size() * 2, in_end_ + kMinReadRoom));
-        }
-      }
+      MakeInputRoom();
       buffer = in_.data() + in_end_;
       room = in_.size() - in_end_;
     }

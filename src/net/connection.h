@@ -24,6 +24,7 @@
 #include "common/session.h"
 #include "net/connection_registry.h"
 #include "net/socket.h"
+#include "net/tls.h"
 
 namespace ratmemcache::net {
 
@@ -38,10 +39,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Consecutive small reads after which a borrowed wait block goes back to the worker.
   static constexpr int kSmallReadsBeforeShrink = 64;
 
-  Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session);
+  // `tls`: the connection's TLS session, or null for plain TCP.
+  Connection(Worker* worker, Socket socket, std::unique_ptr<Session> session,
+             TlsChannelPtr tls = nullptr);
   ~Connection();
 
   void Start();
+  // Seconds (on ConnectionRegistry's clock) since the client last sent bytes or took
+  // any of the output waiting for it; 0 while the session is working on a request.
+  int64_t IdleSeconds(int64_t now) const;
   // Stop reading; close once the requests already received are answered and sent.
   void BeginDrain();
   // Close now.
@@ -56,6 +62,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Drive() again later, after the worker's other connections had a turn.
   void YieldTurn();
   FlushResult Flush();
+  // Flush() for TLS: encrypts output and sends the ciphertext.
+  FlushResult FlushTls();
+  // Ciphertext arrived: decrypts what it can into in_ and hands it to the session.
+  void ReceivedTls(const char* data, size_t n);
+  // Room for at least kMinReadRoom more bytes at the end of in_.
+  void MakeInputRoom();
   // Hands buffered input to the session. Returns true if it consumed anything.
   bool ProcessBuffered();
   // `n` bytes arrived, at `fresh` or (null) already appended to in_: count them and hand
@@ -79,7 +91,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Worker* worker_;
   Socket socket_;
   std::unique_ptr<Session> session_;
+  TlsChannelPtr tls_;  // null for plain TCP
   OutputBuffer out_;
+  int64_t last_output_ = 0;  // when output last moved (registry clock), for idle checks
   // Received bytes the session has not consumed yet: in_[in_begin_, in_end_).
   std::vector<char> in_;
   size_t in_begin_ = 0;

@@ -8,6 +8,9 @@
 #include "net/connection_registry.h"
 #include "net/socket.h"
 #include "net/worker.h"
+#if RMC_HAVE_TLS
+#include "net/tls.h"
+#endif
 
 namespace ratmemcache::net {
 namespace {
@@ -51,7 +54,8 @@ class NetServer::Impl {
       }
     }
     for (uint32_t i = 0; i < options_.threads; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, factory_, &open_connections_, &registry_));
+      workers_.push_back(std::make_unique<Worker>(i, factory_, &open_connections_, &registry_,
+                                                  options_.tls.get(), options_.idle_timeout_s));
     }
     for (auto& worker : workers_) worker->Start();
     for (auto& listener : listeners_) Accept(*listener);
@@ -99,7 +103,17 @@ class NetServer::Impl {
     for (const auto& worker : workers_) {
       stats.bytes_read += worker->counters().bytes_read.load(std::memory_order_relaxed);
       stats.bytes_written += worker->counters().bytes_written.load(std::memory_order_relaxed);
+      stats.idle_kicks += worker->counters().idle_kicks.load(std::memory_order_relaxed);
     }
+#if RMC_HAVE_TLS
+    if (options_.tls) {
+      const TlsStats tls = options_.tls->Stats();
+      stats.tls_enabled = true;
+      stats.ssl_handshake_errors = tls.handshake_errors;
+      stats.ssl_new_sessions = tls.new_sessions;
+      stats.time_since_server_cert_refresh = tls.seconds_since_refresh;
+    }
+#endif
     return stats;
   }
 

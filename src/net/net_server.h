@@ -26,6 +26,8 @@
 
 namespace ratmemcache::net {
 
+class TlsContext;
+
 struct ListenAddress {
   std::string host;  // name or address; "" = every interface
   uint16_t port = 11211;
@@ -38,6 +40,11 @@ struct NetOptions {
   // "ERROR Too many open connections" and closed, as memcached does.
   uint32_t max_connections = 1024;
   int backlog = 1024;
+  // Close client connections idle for longer than this many seconds (memcached's
+  // -o idle_timeout); 0 = never.
+  uint32_t idle_timeout_s = 0;
+  // TLS on every listener (memcached's -Z); null = plain TCP.
+  std::shared_ptr<TlsContext> tls;
 };
 
 class NetServer {

@@ -7,18 +7,40 @@
 namespace ratmemcache::net {
 
 Worker::Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections,
-               ConnectionRegistry* registry)
+               ConnectionRegistry* registry, TlsContext* tls, uint32_t idle_timeout_s)
     : index_(index),
       factory_(factory),
       open_connections_(open_connections),
       registry_(registry),
       work_(asio::make_work_guard(context_)),
-      scratch_(new char[kScratchSize]) {}
+      scratch_(new char[kScratchSize]),
+      tls_(tls),
+      idle_timeout_s_(idle_timeout_s) {}
 
 Worker::~Worker() { Join(); }
 
 void Worker::Start() {
+  if (idle_timeout_s_ > 0) {
+    idle_timer_ = std::make_unique<asio::steady_timer>(context_);
+    CheckIdle();
+  }
   thread_ = std::thread([this] { context_.run(); });
+}
+
+void Worker::CheckIdle() {
+  const int64_t now = ConnectionRegistry::Now();
+  for (Connection* c = connections_; c != nullptr;) {
+    Connection* next = c->worker_next_;  // Close() unlinks c only
+    if (c->IdleSeconds(now) > static_cast<int64_t>(idle_timeout_s_)) {
+      WorkerCounters::Add(counters_.idle_kicks, 1);
+      c->Close();
+    }
+    c = next;
+  }
+  idle_timer_->expires_after(std::chrono::seconds(1));
+  idle_timer_->async_wait([this](const asio::error_code& ec) {
+    if (!ec && !draining_) CheckIdle();
+  });
 }
 
 void Worker::Join() {
@@ -32,8 +54,12 @@ void Worker::Adopt(Socket socket) {
     open_connections_->fetch_sub(1, std::memory_order_relaxed);
     return;
   }
-  auto connection =
-      std::make_shared<Connection>(this, std::move(socket), factory_->NewSession(index_));
+  TlsChannelPtr tls;
+#if RMC_HAVE_TLS
+  if (tls_ != nullptr) tls.reset(new TlsChannel(tls_));
+#endif
+  auto connection = std::make_shared<Connection>(this, std::move(socket),
+                                                 factory_->NewSession(index_), std::move(tls));
   Connection* raw = connection.get();
   raw->self_ = connection;
   raw->worker_next_ = connections_;
@@ -68,6 +94,7 @@ void Worker::Forget(Connection* connection) {
 
 void Worker::Drain(int drain_ms) {
   draining_ = true;
+  if (idle_timer_) idle_timer_->cancel();
   if (connection_count_ == 0) {
     work_.reset();
     return;

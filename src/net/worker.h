@@ -18,11 +18,13 @@
 namespace ratmemcache::net {
 
 class Connection;
+class TlsContext;
 
 // Counters with one writing thread (the worker) and any readers.
 struct alignas(64) WorkerCounters {
   std::atomic<uint64_t> bytes_read{0};
   std::atomic<uint64_t> bytes_written{0};
+  std::atomic<uint64_t> idle_kicks{0};  // connections closed by the idle timeout
   static void Add(std::atomic<uint64_t>& counter, uint64_t n) {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -33,9 +35,11 @@ class Worker {
   static constexpr size_t kScratchSize = 64 * 1024;
 
   // `open_connections` is decremented when a connection of this worker closes; its
-  // connections register in `registry` (both outlive the worker).
+  // connections register in `registry` (both outlive the worker). `tls` (null: plain
+  // TCP) wraps every connection in TLS and must outlive the worker. With
+  // `idle_timeout_s` > 0, a connection idle for longer is closed (checked every second).
   Worker(unsigned index, SessionFactory* factory, std::atomic<uint64_t>* open_connections,
-         ConnectionRegistry* registry);
+         ConnectionRegistry* registry, TlsContext* tls = nullptr, uint32_t idle_timeout_s = 0);
   ~Worker();
 
   asio::io_context& context() { return context_; }
@@ -77,6 +81,12 @@ class Worker {
 
   // Every open connection, for draining and closing them all.
   std::vector<std::shared_ptr<Connection>> OpenConnections() const;
+  // Closes the connections idle for longer than idle_timeout_s_, then re-arms itself.
+  void CheckIdle();
+
+  TlsContext* tls_;
+  uint32_t idle_timeout_s_;
+  std::unique_ptr<asio::steady_timer> idle_timer_;
 };
 
 }  // namespace ratmemcache::net

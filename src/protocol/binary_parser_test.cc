@@ -143,7 +143,8 @@ TEST(BinaryParser, ExtrasOfArithmeticAreDecoded) {
   PutBigEndian64(extras.data() + 8, 42);
   PutBigEndian32(extras.data() + 16, 0xffffffffu);
   BinaryRequest r;
-  ASSERT_EQ(ParseBinaryRequest(Request(kIncrementQ, "n", extras), &r), FrameStatus::kRequest);
+  const std::string frame = Request(kIncrementQ, "n", extras);  // r views into it
+  ASSERT_EQ(ParseBinaryRequest(frame, &r), FrameStatus::kRequest);
   EXPECT_EQ(r.command, kIncrement);
   EXPECT_EQ(ExtrasDoubleWord(r, 0), 0x0102030405060708ull);
   EXPECT_EQ(ExtrasDoubleWord(r, 8), 42u);
@@ -153,7 +154,8 @@ TEST(BinaryParser, ExtrasOfArithmeticAreDecoded) {
 
 TEST(BinaryParser, LongExtrasAreKeptToTwentyBytes) {
   BinaryRequest r;
-  ASSERT_EQ(ParseBinaryRequest(Request(0x50, "k", std::string(200, 'e')), &r), FrameStatus::kRequest);
+  const std::string frame = Request(0x50, "k", std::string(200, 'e'));  // r views into it
+  ASSERT_EQ(ParseBinaryRequest(frame, &r), FrameStatus::kRequest);
   EXPECT_EQ(r.extras.size(), 20u);
   EXPECT_EQ(r.key, "k");
   EXPECT_EQ(r.frame_size(), kHeaderSize + 201);

@@ -297,6 +297,7 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
         return Request(consumed);
       }
       if (name == "shutdown") return ParseShutdown(words, consumed, request);
+
       if (name == "slabs") return ParseSlabs(words, consumed);
       if (IsStreamCommand(name)) {
         return ParseStreamCommand(std::span<const std::string_view>(words.word, words.count),
@@ -340,6 +341,11 @@ ParseResult ParseTextCommand(std::string_view input, TextRequest* request, size_
   }
   if (name == "quit") {
     request->command = TextCommand::kQuit;
+    return Request(consumed);
+  }
+  if (name == "refresh_certs") {
+    request->command = TextCommand::kRefreshCerts;
+    request->noreply = NoreplyMaybe(words);
     return Request(consumed);
   }
   if (name == "verbosity") return ParseVerbosity(words, consumed, request);

@@ -28,6 +28,7 @@ enum class TextCommand : uint8_t {
   kVerbosity,
   kQuit,
   kShutdown,
+  kRefreshCerts,  // reload the TLS certificate and key
   kStats,
   kCacheMemlimit,
   // Meta commands (memcached 1.6.18): their arguments are in TextRequest::meta.

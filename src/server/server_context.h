@@ -50,6 +50,18 @@ struct ServerSettings {
   // are fast, as from the page cache; on the blocking-read threads once they are slow),
   // "offload" (always on those threads) or "inline" (always on the worker).
   std::string l2_read_mode = "adaptive";
+  // -o idle_timeout (seconds, 0 = off), for "stats settings" and idle_kicks.
+  uint32_t idle_timeout = 0;
+  // TLS as configured, for "stats settings" (memcached's ssl_* lines).
+  bool ssl_enabled = false;
+  std::string ssl_chain_cert;
+  std::string ssl_key;
+  uint32_t ssl_verify_mode = 0;
+  uint32_t ssl_keyformat = 1;
+  std::string ssl_ciphers;
+  std::string ssl_ca_cert;
+  bool ssl_session_cache = false;
+  uint32_t ssl_min_version = 2;
 };
 
 // What "shutdown" asks of the process.
@@ -137,6 +149,16 @@ class ServerContext {
     shutdown_ = std::move(handler);
   }
 
+  // Reloads the TLS certificate and key ("refresh_certs"); installed by the application
+  // when TLS is on. Returns: the failure in memcached's words.
+  Status RefreshCerts() const {
+    if (!refresh_certs_) return Status::InvalidArgument("Error TLS not enabled");
+    return refresh_certs_();
+  }
+  void set_refresh_certs_handler(std::function<Status()> handler) {
+    refresh_certs_ = std::move(handler);
+  }
+
  private:
   Cache* cache_;
   ServerSettings settings_;
@@ -150,6 +172,7 @@ class ServerContext {
   std::function<NetworkStats()> network_stats_;
   std::function<std::vector<ConnectionInfo>()> connections_;
   std::function<void(ShutdownMode)> shutdown_;
+  std::function<Status()> refresh_certs_;
   std::unique_ptr<TaskPool> blocking_reads_;
   std::atomic<uint64_t> l2_read_ns_{0};  // smoothed duration of L2 file reads
   bool always_offload_ = false;          // l2_read_mode "offload" (read per request)

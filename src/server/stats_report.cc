@@ -1,5 +1,6 @@
 #include "server/stats_report.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -73,6 +74,13 @@ void WriteGeneralStats(ServerContext& context, StatsSink& out) {
   w.Number("curr_connections", net.curr_connections + net.listeners - (net.listeners ? 1 : 0));
   w.Number("total_connections", net.total_connections + net.listeners);
   w.Number("rejected_connections", net.rejected_connections);
+  if (context.settings().idle_timeout != 0) w.Number("idle_kicks", net.idle_kicks);
+  if (net.tls_enabled) {
+    if (context.settings().ssl_session_cache) w.Number("ssl_new_sessions", net.ssl_new_sessions);
+    w.Number("ssl_handshake_errors", net.ssl_handshake_errors);
+    w.Number("time_since_server_cert_refresh",
+             static_cast<uint64_t>(std::max<int64_t>(0, net.time_since_server_cert_refresh)));
+  }
   w.Number("connection_structures", net.connection_structures + net.listeners);
   w.Number("cmd_get", cmd.cmd_get);
   w.Number("cmd_set", cmd.cmd_set);
@@ -176,7 +184,21 @@ void WriteSettingsStats(ServerContext& context, StatsSink& out) {
   w.Line("flush_enabled", s.flush_enabled ? "yes" : "no");
   w.Line("dump_enabled", s.dump_enabled ? "yes" : "no");
   w.Line("hash_algorithm", "xxh3");
-  w.Number("idle_timeout", 0);
+  w.Number("idle_timeout", s.idle_timeout);
+  // As memcached prints them, unset paths included.
+  static constexpr const char* kTlsVersions[] = {"tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"};
+  w.Line("ssl_enabled", s.ssl_enabled ? "yes" : "no");
+  w.Line("ssl_chain_cert", s.ssl_chain_cert.empty() ? "(null)" : s.ssl_chain_cert);
+  w.Line("ssl_key", s.ssl_key.empty() ? "(null)" : s.ssl_key);
+  static constexpr uint32_t kVerifyFlags[] = {0, 1, 3, 7};  // OpenSSL's SSL_VERIFY_* bits
+  w.Number("ssl_verify_mode", kVerifyFlags[std::min<uint32_t>(s.ssl_verify_mode, 3)]);
+  w.Number("ssl_keyformat", s.ssl_keyformat);
+  w.Line("ssl_ciphers", s.ssl_ciphers.empty() ? "NULL" : s.ssl_ciphers);
+  w.Line("ssl_ca_cert", s.ssl_ca_cert.empty() ? "NULL" : s.ssl_ca_cert);
+  w.Number("ssl_wbuf_size", 16384);
+  w.Line("ssl_session_cache", s.ssl_session_cache ? "yes" : "no");
+  w.Line("ssl_kernel_tls", "no");
+  w.Line("ssl_min_version", kTlsVersions[std::min<uint32_t>(s.ssl_min_version, 3)]);
   w.Line("eviction_strategy", EvictionStrategyName(options.l1.eviction_strategy));
   w.Number("max_entries", options.l1.max_entries);
   w.Number("default_ttl", options.ttl.default_ttl);

@@ -217,6 +217,17 @@ void TextSession::Execute(const TextRequest& request, OutputBuffer& out) {
     case TextCommand::kShutdown:
       Shutdown(request, out);
       return;
+    case TextCommand::kRefreshCerts: {
+      // memcached's wording: "OK", or the reason on one line (noreply hides only OK).
+      const Status refreshed = context_->RefreshCerts();
+      if (refreshed.ok()) {
+        Reply(out, reply::kOk);
+      } else {
+        out.Append(refreshed.message());
+        out.Append("\r\n");
+      }
+      return;
+    }
     case TextCommand::kStats:
       Stats(request, out);
       return;

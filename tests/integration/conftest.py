@@ -15,6 +15,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "rat_memcached")
 RMC_BINARY = os.environ.get("RMC_BINARY", DEFAULT_BINARY)
 MEMCACHED = shutil.which("memcached") or "/usr/bin/memcached"
+# The sanitizers the binary was built with ("" = none): their shadow memory and
+# quarantine make RSS figures meaningless, so memory-growth checks are skipped.
+SANITIZED = os.environ.get("RMC_SANITIZE", "")
 
 
 def free_port():
@@ -89,6 +92,9 @@ class Server:
             self.process.stderr.close()
         if self.owns_data_dir and self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        # A sanitized build (make test-asan / test-tsan) reports to stderr: any report,
+        # leaks at exit included, fails the test that ran the server.
+        assert "Sanitizer" not in self.stderr_text, f"{self.name}: {self.stderr_text[-6000:]}"
         return self.process.returncode
 
 
@@ -162,3 +168,17 @@ def read_until_idle(s, idle=0.25, timeout=5.0, until=None):
         if until is not None and b"".join(chunks).endswith(until):
             break
     return b"".join(chunks), closed
+
+
+def stats_of(server, sub=b"", connect=None):
+    """The server's "stats [sub]" as a dict of name -> value text; `connect` (default
+    server.connect) opens the connection to ask on."""
+    with (connect or server.connect)() as c:
+        c.sendall(b"stats " + sub + b"\r\n" if sub else b"stats\r\n")
+        reply, _ = read_until_idle(c, until=b"END\r\n")
+    result = {}
+    for line in reply.decode(errors="replace").splitlines():
+        if line.startswith("STAT "):
+            _, name, value = (line.split(" ", 2) + [""])[:3]
+            result[name] = value
+    return result

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import RMC_BINARY, free_port, read_until_idle, start_rat
+from conftest import RMC_BINARY, SANITIZED, free_port, read_until_idle, start_rat
 
 POLICIES = ["lru", "lfu", "fifo", "hybrid", "ttl", "s3fifo", "sieve"]
 
@@ -55,7 +55,8 @@ def test_policy_evicts_and_keeps_serving(policy):
             rss_before = rat.rss_kib()
             reply = churn(50)
             grown_kib = rat.rss_kib() - rss_before
-            assert grown_kib < 1024, f"{policy}: RSS grew {grown_kib} KiB over a second churn"
+            if not SANITIZED:  # ASan's quarantine holds freed memory on purpose
+                assert grown_kib < 1024, f"{policy}: RSS grew {grown_kib} KiB over a second churn"
             figures = stats(s)
             assert int(figures["evictions"]) > 10000
             assert int(figures["curr_items"]) < 3000
