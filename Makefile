@@ -2,6 +2,7 @@
 #   make run   - install what is missing, build (Release) and start rat_memcached on 127.0.0.1:11211
 #   make test  - install what is missing, build and run every test (unit + integration)
 
+SHELL := /bin/bash
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -74,8 +75,33 @@ TSAN_DIR ?= build-tsan
 test-tsan: bootstrap
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRMC_SANITIZE=thread
 	cmake --build $(TSAN_DIR) -j $(JOBS)
-	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	cd $(TSAN_DIR) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest --output-on-failure -j 2 -LE "windows|install"
+
+# libFuzzer (clang) with AddressSanitizer + UndefinedBehaviorSanitizer: each target runs
+# FUZZ_SECONDS on the seed corpus (fuzz/seeds.py) plus what earlier runs found
+# ($(FUZZ_DIR)/corpus). A crash stops with the input saved as $(FUZZ_DIR)/crash-*.
+# `make fuzz-smoke` is the short run CI does.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS = text_parser meta_parser binary_parser session toml_config
+fuzz: bootstrap
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DRMC_SANITIZE=address,undefined -DRMC_BUILD_FUZZERS=ON -DRMC_BUILD_TESTS=OFF \
+	  -DRMC_BUILD_BENCH=OFF -DRMC_BUILD_EXAMPLES=OFF -DRMC_WITH_ROCKSDB=OFF -DRMC_WITH_TLS=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	python3 fuzz/seeds.py $(FUZZ_DIR)/seeds
+	set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(FUZZ_DIR)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
+	    $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t 2>&1 | tail -n 25; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=20
 
 clean:
 	rm -rf $(BUILD_DIR) $(WINDOWS_BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)

@@ -82,6 +82,11 @@ struct CacheStats {
   uint64_t l2_write_behind_items = 0;  // changes waiting to be written
   uint64_t l2_write_behind_bytes = 0;
   uint64_t l2_errors = 0;              // failed reads and (retried) writes
+  // 1 while writes to L2 fail (disk full, I/O error): RAM keeps serving, the log says why.
+  uint64_t l2_write_failing = 0;
+  // Changes that never reached L2 because it was failing with a full queue (their RAM
+  // copies stay; L2 forgets the key rather than serve an older copy).
+  uint64_t l2_write_dropped = 0;
   uint64_t l2_evicted_for_size = 0;    // times max_disk_size made old data go
   uint64_t l2_direct_stores = 0;       // values above large_value_threshold stored in L2 only
   // RAM compression (all zero when it is off).

@@ -244,5 +244,23 @@ TEST(Toml, ConfigFileMustBeARegularFile) {
   EXPECT_FALSE(ApplyTomlFile("/nonexistent.toml", &config).ok());
 }
 
+// Found by fuzz/fuzz_toml_config: a non-ASCII character where toml++ 3.3.0 expects
+// whitespace made it reach __builtin_unreachable() (UBSan: "execution reached an
+// unreachable program point"). Refused before parsing now; non-ASCII text in strings and
+// comments stays fine.
+TEST(TomlConfig, NonAsciiOutsideStringsIsRefusedNotParsed) {
+  ServerConfig config;
+  const Status refused = ApplyToml("[l2]\nenable_l2_cache = true\n\xef\xbb\xb7data_dir = \"x\"\n", "f.toml", &config);
+  EXPECT_EQ(refused.message(), "f.toml:3: a non-ASCII character outside a string or comment");
+  EXPECT_FALSE(ApplyToml("[l2]\ndata_dir = \"x\"\n\xc3\xa9 = 1\n", "f.toml", &config).ok());
+  const Status fine = ApplyToml(
+      "# caf\xc3\xa9 \xe2\x80\x94 comment\n[l2]\ndata_dir = \"/donn\xc3\xa9es \\\" \xef\xbb\xb7\"\n"
+      "[logging]\nfile = \'/var/log/\xc3\xa9\'\n",
+      "f.toml", &config);
+  ASSERT_TRUE(fine.ok()) << fine.message();
+  EXPECT_EQ(config.cache.l2.data_dir, "/donn\xc3\xa9es \" \xef\xbb\xb7");
+  EXPECT_TRUE(ApplyToml("[logging]\nfile = \"\"\"a\n\xc3\xa9\"\"\"\n", "f.toml", &config).ok());
+}
+
 }  // namespace
 }  // namespace ratmemcache::config

@@ -15,6 +15,60 @@
 namespace ratmemcache::config {
 namespace {
 
+// The line of the first non-ASCII byte outside strings and comments, or 0 if none.
+// TOML allows non-ASCII text only there, and the toml++ of Debian 12 (3.3.0) reaches
+// __builtin_unreachable() (undefined behaviour, found by fuzzing) when it meets some
+// non-ASCII characters where it expects whitespace or a key. Such documents are invalid
+// anyway, so they are refused before toml++ sees them.
+size_t NonAsciiOutsideStrings(std::string_view text) {
+  size_t line = 1;
+  size_t i = 0;
+  auto at = [&](std::string_view token) { return text.substr(i, token.size()) == token; };
+  // Skips a string whose opening `quote` (1 or 3 characters) is at i.
+  auto skip_string = [&](std::string_view quote, bool escapes) {
+    const bool multiline = quote.size() == 3;
+    i += quote.size();
+    while (i < text.size()) {
+      if (escapes && text[i] == '\\') {
+        if (i + 1 < text.size() && text[i + 1] == '\n') ++line;
+        i += 2;
+      } else if (at(quote)) {
+        i += quote.size();
+        for (int extra = 0; multiline && extra < 2 && i < text.size() && text[i] == quote[0]; ++extra) ++i;
+        return;
+      } else if (text[i] == '\n') {
+        if (!multiline) return;  // unterminated: toml++ reports it
+        ++line;
+        ++i;
+      } else {
+        ++i;
+      }
+    }
+  };
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (at("\"\"\"")) {
+      skip_string("\"\"\"", true);
+    } else if (at("'''")) {
+      skip_string("'''", false);
+    } else if (c == '"') {
+      skip_string("\"", true);
+    } else if (c == '\'') {
+      skip_string("'", false);
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      return line;
+    } else {
+      ++i;
+    }
+  }
+  return 0;
+}
+
 // Keys of the seed's configuration that RatMemCache does not implement yet; naming them
 // gets a specific error instead of "unknown key".
 struct Pending {
@@ -311,6 +365,11 @@ class Reader {
 }  // namespace
 
 Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* config) {
+  if (const size_t line = NonAsciiOutsideStrings(text); line != 0) {
+    return Status::InvalidArgument(std::string(origin.empty() ? "config" : origin) + ":" +
+                                   std::to_string(line) +
+                                   ": a non-ASCII character outside a string or comment");
+  }
   toml::parse_result parsed = toml::parse(text, origin);
   if (!parsed) {
     const toml::parse_error& error = parsed.error();

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -27,6 +29,77 @@ namespace {
 constexpr std::string_view kFlushDeadlineMeta = "flush_deadline";
 constexpr std::string_view kWatermarkMeta = "eviction_watermark";
 constexpr std::string_view kFlushCasMeta = "flush_cas";
+// Marks a database as a RatMemCache persistent tier, and its layout's version.
+constexpr std::string_view kFormatMeta = "format";
+constexpr std::string_view kFormatVersion = "1";
+
+// True for the names RocksDB gives its files (a database that never finished being
+// created may lack CURRENT but has only these).
+bool IsRocksDbFileName(const std::string& name) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name == "CURRENT" || name == "IDENTITY" || name == "LOCK" || name.rfind("LOG", 0) == 0 ||
+         name.rfind("MANIFEST-", 0) == 0 || name.rfind("OPTIONS-", 0) == 0 || ends_with(".log") ||
+         ends_with(".sst") || ends_with(".blob") || ends_with(".dbtmp");
+}
+
+// A data directory must be new, empty or a database: never create a database among
+// someone else's files.
+Status CheckDataDirectory(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return Status::Ok();
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::InvalidArgument("l2.data_dir " + dir + " is not a directory");
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!IsRocksDbFileName(name)) {
+      return Status::InvalidArgument("l2.data_dir " + dir + " holds files that are not a persistent tier ('" +
+                                     name + "'): give a new or empty directory");
+    }
+  }
+  if (ec) return Status::IoError("l2.data_dir " + dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+// What a failed open means for the operator.
+Status OpenFailure(const std::string& dir, const rocksdb::Status& status) {
+  const std::string text = status.ToString();
+  if (status.IsIOError() && text.find("lock") != std::string::npos) {
+    return Status::InvalidArgument("l2.data_dir " + dir +
+                                   " is in use by another running server (its LOCK is held): each "
+                                   "server needs a data directory of its own");
+  }
+  if (status.IsCorruption()) {
+    return Status::InvalidArgument("cannot open L2 in " + dir + ": " + text +
+                                   ": the persistent tier is damaged; move the directory away (or "
+                                   "set [l2] clear_on_startup = true) to start with an empty one");
+  }
+  return Status::IoError("cannot open L2 in " + dir + ": " + text);
+}
+
+// RocksDB's own messages go to the server's log, not to a LOG file in the data
+// directory: a LOG file written after a failed write (a full disk) trips an assertion in
+// Debian's RocksDB and aborts the process; and operators look in one place.
+class RocksDbLogger final : public rocksdb::Logger {
+ public:
+  RocksDbLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      Log().error("persistent tier (RocksDB): {}", line);
+    } else {
+      Log().warn("persistent tier (RocksDB): {}", line);
+    }
+  }
+};
 
 Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return Status::Ok();
@@ -224,6 +297,37 @@ class RocksDbTier final : public DiskTier {
   }
 
   // Restores the flush deadline, the eviction watermark and the highest CAS seen.
+  // Checks that the database is a persistent tier of this layout, marking a new one.
+  // Returns: InvalidArgument for a database something else wrote, or a newer layout.
+  Status CheckFormat() {
+    Result<std::string> format = GetMeta(kFormatMeta);
+    if (format.ok()) {
+      if (*format == kFormatVersion) return Status::Ok();
+      return Status::InvalidArgument("l2.data_dir " + options_.data_dir + " holds layout version " + *format +
+                                     " of the persistent tier; this build reads version " +
+                                     std::string(kFormatVersion));
+    }
+    if (format.code() != StatusCode::kNotFound) return format.status();
+    // No mark: a new database, or one written before the mark existed. Either way every
+    // record must be one of ours (the first thousand are checked).
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    int checked = 0;
+    for (it->SeekToFirst(); it->Valid() && checked < 1000; it->Next(), ++checked) {
+      const rocksdb::Slice key = it->key();
+      const bool ours = !key.empty() &&
+                        (key[0] == kMetaPrefix ||
+                         (key[0] == kDataPrefix &&
+                          DecodeRecord(std::string_view(it->value().data(), it->value().size()))));
+      if (!ours) {
+        return Status::InvalidArgument("l2.data_dir " + options_.data_dir +
+                                       " holds a RocksDB database that is not a RatMemCache "
+                                       "persistent tier: give a new or empty directory");
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "L2 format check");
+    return PutMeta(kFormatMeta, kFormatVersion);
+  }
+
   Status LoadState() {
     for (std::string_view name : {kFlushDeadlineMeta, kWatermarkMeta, kFlushCasMeta}) {
       Result<std::string> value = GetMeta(name);
@@ -320,6 +424,8 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   Status valid = ValidateL2Options(l2);
   if (!valid.ok()) return valid;
   std::error_code ec;
+  Status usable = CheckDataDirectory(l2.data_dir);
+  if (!usable.ok()) return usable;
   if (l2.clear_on_startup) {
     rocksdb::Options destroy_options;
     FromRocks(rocksdb::DestroyDB(l2.data_dir, destroy_options), "clear").IgnoreError();
@@ -338,6 +444,7 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   options.max_background_jobs = static_cast<int>(l2.background_threads);
   options.compaction_filter = filter.get();
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.info_log = std::make_shared<RocksDbLogger>();
   options.keep_log_file_num = 2;
   if (!l2.enable_compression) {
     options.compression = rocksdb::kNoCompression;
@@ -377,10 +484,10 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status opened = rocksdb::DB::Open(options, l2.data_dir, &raw);
   std::unique_ptr<rocksdb::DB> db(raw);
-  if (!opened.ok()) {
-    return Status::IoError("cannot open L2 in " + l2.data_dir + ": " + opened.ToString());
-  }
+  if (!opened.ok()) return OpenFailure(l2.data_dir, opened);
   auto tier = std::make_unique<RocksDbTier>(l2, std::move(shared), std::move(filter), std::move(db));
+  Status ours = tier->CheckFormat();
+  if (!ours.ok()) return ours;
   Status loaded = tier->LoadState();
   if (!loaded.ok()) return loaded;
   return std::unique_ptr<DiskTier>(std::move(tier));

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <fstream>
@@ -265,6 +266,42 @@ TEST_F(RocksDbTierTest, CompressionSettingsOpen) {
     EXPECT_EQ(Get("k"), std::string(10000, 'z'));
     EXPECT_LT(tier_->Stats().disk_bytes, 5000u) << algorithm << " compresses";
   }
+}
+
+// A RocksDB database that another program wrote is refused, not served or modified.
+TEST_F(RocksDbTierTest, ForeignDatabaseIsRefused) {
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.string(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "user:42", "{\"name\": \"not ours\"}").ok());
+  }
+  auto opened = OpenRocksDbTier(options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(opened.status().message().find("not a RatMemCache persistent tier"), std::string::npos);
+}
+
+// Our own database is marked, and a mark of a layout this build does not know is refused.
+TEST_F(RocksDbTierTest, FormatMarkIsWrittenAndChecked) {
+  Open();
+  ASSERT_EQ(*tier_->GetMeta("format"), "1");
+  ASSERT_TRUE(tier_->PutMeta("format", "99").ok());
+  tier_.reset();
+  auto opened = OpenRocksDbTier(options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("layout version 99"), std::string::npos);
+}
+
+// A folder of someone else's files never gets a database written into it.
+TEST_F(RocksDbTierTest, DirectoryOfOtherFilesIsRefused) {
+  std::ofstream(dir_.path() / "notes.txt") << "mine";
+  auto opened = OpenRocksDbTier(options_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("'notes.txt'"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "CURRENT"));
 }
 
 }  // namespace

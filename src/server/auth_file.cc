@@ -63,11 +63,13 @@ Status AuthFile::Reload() {
 
 bool AuthFile::Match(const std::vector<Entry>& entries, std::string_view user,
                      std::string_view password) {
-  bool match = false;
+  // Every entry is compared, whole, without short-circuits: the time taken does not
+  // depend on where a guess goes wrong.
+  int match = 0;
   for (const Entry& entry : entries) {
-    match |= SameBytes(user, entry.user) & SameBytes(password, entry.password);
+    match |= static_cast<int>(SameBytes(user, entry.user)) & static_cast<int>(SameBytes(password, entry.password));
   }
-  return match;
+  return match != 0;
 }
 
 bool AuthFile::Check(std::string_view user, std::string_view password) const {

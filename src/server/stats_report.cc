@@ -36,6 +36,8 @@ void WriteL2Figures(const CacheStats& cache, StatWriter& w) {
   w.Number("l2_evicted_for_size", cache.l2_evicted_for_size);
   w.Number("l2_direct_stores", cache.l2_direct_stores);
   w.Number("l2_errors", cache.l2_errors);
+  w.Number("l2_write_failing", cache.l2_write_failing);
+  w.Number("l2_write_dropped", cache.l2_write_dropped);
 }
 
 std::string Rusage(int64_t seconds, int64_t micros) {

@@ -425,7 +425,10 @@ Result<WritableItem> TieredCache::Allocate(std::string_view key, size_t value_si
   if (ram::MemcachedItemSize(key.size(), value_size, options.flags) > options_.max_item_size) {
     return Status::TooLarge();
   }
-  if (write_behind_) write_behind_->WaitForRoom();
+  if (write_behind_) {
+    Status room = write_behind_->WaitForRoom();
+    if (!room.ok()) return room;
+  }
   return ram_.Allocate(key, value_size, options.flags, ExpiresAt(options.exptime));
 }
 
@@ -688,6 +691,8 @@ CacheStats TieredCache::Stats() {
     stats.l2_write_behind_items = queue.pending_items;
     stats.l2_write_behind_bytes = queue.pending_bytes;
     stats.l2_errors = queue.errors + l2_read_errors_.load(std::memory_order_relaxed);
+    stats.l2_write_failing = queue.failing ? 1 : 0;
+    stats.l2_write_dropped = queue.dropped;
     stats.l2_evicted_for_size = disk.evicted_for_size;
     stats.l2_direct_stores = l2_direct_stores_.load(std::memory_order_relaxed);
   }

@@ -54,8 +54,19 @@ void WriteBehind::EnqueuePut(ram::Item* item, bool demotion) {
         return;
       }
     }
-    ram::RetainItem(item);
     const size_t bytes = EntryBytes(item, item->key());
+    if (failing_ && pending_bytes_ + bytes > options_.max_pending_bytes) {
+      // The disk cannot take writes and the queue is full: this change will not reach
+      // it. A deletion takes its place so that an older disk copy is never served.
+      ++stats_.dropped;
+      if (demotion) ++stats_.demotions;
+      const size_t marker = EntryBytes(nullptr, item->key());
+      queue_.push_back(Entry{next_seq_++, nullptr, std::string(item->key()), marker});
+      Index(queue_.back());
+      pending_bytes_ += marker;
+      return;
+    }
+    ram::RetainItem(item);
     queue_.push_back(Entry{next_seq_++, item, {}, bytes});
     Index(queue_.back());
     pending_bytes_ += bytes;
@@ -104,11 +115,15 @@ WriteBehind::Pending WriteBehind::Find(std::string_view key, ItemHandle* item,
   return Pending::kPut;
 }
 
-void WriteBehind::WaitForRoom() {
+Status WriteBehind::WaitForRoom() {
   std::unique_lock lock(mu_);
-  if (pending_bytes_ <= options_.max_pending_bytes) return;
+  if (pending_bytes_ <= options_.max_pending_bytes) return Status::Ok();
   work_cv_.notify_one();
-  room_cv_.wait(lock, [this] { return pending_bytes_ <= options_.max_pending_bytes || stop_; });
+  room_cv_.wait(lock, [this] { return pending_bytes_ <= options_.max_pending_bytes || stop_ || failing_; });
+  if (failing_ && pending_bytes_ > 2 * options_.max_pending_bytes) {
+    return Status::OutOfMemory();  // the disk cannot write (the log says why) and the queue is full
+  }
+  return Status::Ok();
 }
 
 void WriteBehind::Loop() {
@@ -177,11 +192,19 @@ bool WriteBehind::WriteBatch() {
   // removes them, and appends do not move them.
   const Status written = disk_->Write(writes);
   std::deque<Entry> done;
+  uint64_t attempt = 0;
   {
     std::lock_guard lock(mu_);
     if (!written.ok()) {
       ++stats_.errors;
+      attempt = ++failures_in_row_;
+      failing_ = true;
     } else {
+      if (failing_) {
+        Log().info("L2 write-behind: writes succeed again after {} failed attempts", failures_in_row_);
+      }
+      failing_ = false;
+      failures_in_row_ = 0;
       for (size_t i = 0; i < count; ++i) {
         Entry& entry = queue_.front();
         const IndexEntry* newest = index_.Find(KeyOf(entry));
@@ -197,7 +220,11 @@ bool WriteBehind::WriteBatch() {
     }
   }
   if (!written.ok()) {
-    Log().warn("L2 write-behind: {} (will retry)", written.message());
+    room_cv_.notify_all();  // stores stop waiting for a disk that is failing
+    // Retried every 100 ms: said at the first failure and then once a minute.
+    if (attempt == 1 || attempt % 600 == 0) {
+      Log().warn("L2 write-behind: {} (attempt {}; retrying every 100 ms)", written.message(), attempt);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return false;
   }
@@ -255,6 +282,7 @@ WriteBehind::Stats WriteBehind::GetStats() {
   Stats stats = stats_;
   stats.pending_items = queue_.size();
   stats.pending_bytes = pending_bytes_;
+  stats.failing = failing_;
   return stats;
 }
 

@@ -43,6 +43,10 @@ class WriteBehind final : public ram::RamObserver {
     uint64_t batches = 0;
     uint64_t demotions = 0;   // evicted items queued for the disk
     uint64_t errors = 0;      // failed batch writes (retried)
+    bool failing = false;     // the last batch write failed (disk full, I/O error)
+    // Changes not carried to the disk while it was failing and the queue was full: each
+    // became a deletion there (the RAM copy stays; an older disk copy is never served).
+    uint64_t dropped = 0;
   };
   enum class Pending : uint8_t { kNone, kPut, kDelete };
 
@@ -74,8 +78,11 @@ class WriteBehind final : public ram::RamObserver {
   // True when `item` is still the newest queued change of `key`.
   bool IsNewestPut(std::string_view key, const ram::Item* item);
 
-  // Blocks while more than max_pending_bytes wait (the disk cannot keep up).
-  void WaitForRoom();
+  // Blocks while more than max_pending_bytes wait (the disk cannot keep up). While the
+  // disk is failing it does not block: changes beyond the bound are dropped (see
+  // Stats::dropped) until twice the bound is queued, and then it returns OutOfMemory (the
+  // store is refused; reads and the RAM tier keep working).
+  Status WaitForRoom();
   // flush_all now: drops everything queued and empties the disk; writes still to come
   // with a CAS below `cas_boundary` stay invisible there. Serialized with the writer.
   Status FlushNow(uint64_t cas_boundary);
@@ -121,6 +128,8 @@ class WriteBehind final : public ram::RamObserver {
   uint64_t next_seq_ = 1;                                     // guarded by mu_
   uint64_t pending_bytes_ = 0;                                // guarded by mu_
   bool stop_ = false;                                         // guarded by mu_
+  bool failing_ = false;  // the last batch write failed; guarded by mu_
+  uint64_t failures_in_row_ = 0;                              // guarded by mu_
   Stats stats_;                                               // guarded by mu_
   uint64_t generation_ = 1;  // guarded by mu_; moves with every batch written and flush
 

@@ -23,6 +23,34 @@ class StringSink final : public disk::RecordSink {
   std::string value;
 };
 
+// Fault injection in the tier interface: the real RocksDB tier, whose writes fail while
+// `failing` is set (as on a full disk).
+class FailingDisk final : public disk::DiskTier {
+ public:
+  explicit FailingDisk(disk::DiskTier* real) : real_(real) {}
+  std::atomic<bool> failing{false};
+  Status Write(std::span<const disk::DiskWrite> writes) override {
+    if (failing) return Status::IoError("injected: No space left on device");
+    return real_->Write(writes);
+  }
+  Status Get(std::string_view key, int64_t now, disk::RecordSink* sink, bool memory_only) override {
+    return real_->Get(key, now, sink, memory_only);
+  }
+  Status FlushNow(uint64_t cas_boundary) override { return real_->FlushNow(cas_boundary); }
+  Status FlushAt(int64_t deadline) override { return real_->FlushAt(deadline); }
+  Status ScanKeys(int64_t now, const std::function<void(std::string_view)>& visit) override {
+    return real_->ScanKeys(now, visit);
+  }
+  Status PutMeta(std::string_view name, std::string_view value) override { return real_->PutMeta(name, value); }
+  Result<std::string> GetMeta(std::string_view name) override { return real_->GetMeta(name); }
+  Status EnforceSizeLimit() override { return real_->EnforceSizeLimit(); }
+  Status CompactAll() override { return real_->CompactAll(); }
+  disk::DiskStats Stats() override { return real_->Stats(); }
+
+ private:
+  disk::DiskTier* real_;
+};
+
 class WriteBehindTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -34,10 +62,23 @@ class WriteBehindTest : public ::testing::Test {
     queue_.reset();
     disk_.reset();
   }
-  void MakeQueue(std::function<void()> tick = {}) {
+  void MakeQueue(std::function<void()> tick = {}, disk::DiskTier* disk = nullptr,
+                 uint64_t max_pending_bytes = 64ull << 20) {
     WriteBehind::Options options;
     options.interval_ms = 20;
-    queue_ = std::make_unique<WriteBehind>(disk_.get(), &clock_, options, std::move(tick));
+    options.max_pending_bytes = max_pending_bytes;
+    queue_ = std::make_unique<WriteBehind>(disk != nullptr ? disk : disk_.get(), &clock_, options,
+                                           std::move(tick));
+  }
+  void Put(std::string_view key, std::string_view value, uint64_t cas) {
+    ram::Item* item = Item(key, value, cas);
+    queue_->EnqueuePut(item, false);
+    ram::ReleaseItem(item);
+  }
+  template <typename Predicate>
+  bool WaitUntil(Predicate done) {
+    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done();
   }
   ram::Item* Item(std::string_view key, std::string_view value, uint64_t cas) {
     ram::Item* item = ram::AllocateItem(key, static_cast<uint32_t>(value.size()), 0, 0);
@@ -146,13 +187,57 @@ TEST_F(WriteBehindTest, TickRunsUnderSteadyLoad) {
   // work (bounded, so the test ends either way).
   for (uint64_t i = 0; i < 300000 && busy_ticks == 0; ++i) {
     ram::Item* item = Item("k" + std::to_string(i % 1000), std::string(100, 'v'), i + 1);
-    queue_->WaitForRoom();  // as the cache does before every store
+    ASSERT_TRUE(queue_->WaitForRoom().ok());  // as the cache does before every store
     queue_->EnqueuePut(item, false);
     ram::ReleaseItem(item);
   }
   const int ticks = all_ticks.load();
   queue_.reset();  // the tick uses this test's locals: stop the thread first
   EXPECT_GE(busy_ticks.load(), 1) << "ticks: " << ticks;
+}
+
+// A failing disk (full, I/O errors) never blocks stores: changes beyond the queue's bound
+// are dropped as deletions (an older disk copy is never served), stores are refused only
+// past twice the bound, and writing resumes by itself when the disk works again.
+TEST_F(WriteBehindTest, FailingDiskNeverBlocksAndNeverServesOlderCopies) {
+  FailingDisk disk(disk_.get());
+  MakeQueue({}, &disk, /*max_pending_bytes=*/64 << 10);
+  queue_->Start();
+  Put("old", "v1", 1);
+  ASSERT_TRUE(WaitUntil([&] { return OnDisk("old") == "v1"; }));
+
+  disk.failing = true;
+  ASSERT_TRUE(WaitUntil([&] {
+    Put("probe", "x", 2);
+    return queue_->GetStats().failing;
+  }));
+  const std::string filler(1000, 'f');
+  uint64_t cas = 10;
+  while (queue_->GetStats().pending_bytes < (64u << 10)) {
+    ASSERT_TRUE(queue_->WaitForRoom().ok());  // over the bound, a failing disk does not block
+    Put("fill" + std::to_string(cas), filler, cas);
+    ++cas;
+  }
+  ASSERT_TRUE(queue_->WaitForRoom().ok());
+  Put("old", "v2", ++cas);  // dropped: the queue is full and the disk failing
+  EXPECT_GE(queue_->GetStats().dropped, 1u);
+  EXPECT_EQ(queue_->Find("old", nullptr), WriteBehind::Pending::kDelete);
+
+  // Deletion markers are small, but they too are bounded: past twice the bound, stores
+  // are refused.
+  Status room = Status::Ok();
+  for (int i = 0; i < 100000 && room.ok(); ++i) {
+    room = queue_->WaitForRoom();
+    if (room.ok()) Put("k" + std::to_string(i) + std::string(200, 'k'), "v", ++cas);
+  }
+  EXPECT_EQ(room.code(), StatusCode::kOutOfMemory);
+
+  disk.failing = false;
+  ASSERT_TRUE(WaitUntil([&] { return queue_->GetStats().pending_items == 0; }));
+  EXPECT_FALSE(queue_->GetStats().failing);
+  EXPECT_TRUE(queue_->WaitForRoom().ok());
+  EXPECT_EQ(OnDisk("old"), "<miss>");  // v1 is not served in place of the dropped v2
+  EXPECT_EQ(OnDisk("fill10"), filler);  // what was queued before the bound was written
 }
 
 }  // namespace
