@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -16,7 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!ApplyToml(text, "fuzz", &config).ok()) return 0;
   const std::string printed = ConfigToToml(config);
   ServerConfig again;
-  if (!ApplyToml(printed, "printed", &again).ok()) std::abort();
+  if (ratmemcache::Status s = ApplyToml(printed, "printed", &again); !s.ok()) {
+    std::fprintf(stderr, "%s\n---\n%s\n", s.message().c_str(), printed.c_str());
+    std::abort();
+  }
   // The same configuration, key for key (the heading comment names the preset the first
   // came from; the printed document, holding every key, needs none).
   auto body = [](const std::string& document) { return document.substr(document.find("\n\n")); };

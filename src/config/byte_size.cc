@@ -21,6 +21,30 @@ std::optional<uint64_t> ParseByteSize(std::string_view text) {
   return value * multiplier;
 }
 
+namespace {
+
+// A host name or IPv4 address (letters, digits, '.', '-', '_'), or with `ipv6` an IPv6
+// address (hex digits, ':', '.', and a "%zone" of letters and digits). Anything else
+// cannot be resolved and could not be written back into a configuration unambiguously.
+bool ValidHost(std::string_view host, bool ipv6) {
+  bool zone = false;
+  for (char c : host) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (zone) {
+      if (!alnum && c != '.' && c != '-' && c != '_') return false;
+    } else if (ipv6) {
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (c == '%') zone = true;
+      else if (!hex && c != ':' && c != '.') return false;
+    } else if (!alnum && c != '.' && c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<std::vector<Endpoint>> ParseEndpoints(std::string_view text, uint16_t default_port) {
   std::vector<Endpoint> endpoints;
   while (true) {
@@ -61,6 +85,11 @@ Result<std::vector<Endpoint>> ParseEndpoints(std::string_view text, uint16_t def
         return Status::InvalidArgument("'" + std::string(item) + "': invalid port");
       }
       endpoint.port = static_cast<uint16_t>(port);
+    }
+    const bool ipv6 = endpoint.host.find(':') != std::string::npos || (!item.empty() && item.front() == '[');
+    if (!ValidHost(endpoint.host, ipv6)) {
+      return Status::InvalidArgument("'" + std::string(item) + "': '" + endpoint.host +
+                                     "' is not a host name or address");
     }
     if (endpoint.host.empty() && item.empty()) {
       return Status::InvalidArgument("empty address in '" + std::string(text) + "'");

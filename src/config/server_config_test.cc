@@ -38,6 +38,12 @@ TEST(Endpoints, Forms) {
   EXPECT_EQ(list->at(2).port, 7);
   EXPECT_EQ(list->at(3).host, "localhost");
   EXPECT_FALSE(ParseEndpoints("host:99999", 1).ok());
+  // Found by fuzz/fuzz_toml_config: a host of any bytes was taken, and --print-config
+  // then wrote a bind that could not be read back.
+  EXPECT_FALSE(ParseEndpoints("127.0. .@@@1:11@@1:112", 1).ok());
+  EXPECT_FALSE(ParseEndpoints("[::1 ]:5", 1).ok());
+  EXPECT_FALSE(ParseEndpoints("exa mple.com", 1).ok());
+  EXPECT_TRUE(ParseEndpoints("[fe80::1%eth0]:5,my-host_1.example.com:6,::ffff:10.0.0.1", 1).ok());
   EXPECT_FALSE(ParseEndpoints("host:", 1).ok());
   EXPECT_FALSE(ParseEndpoints("[::1", 1).ok());
 }
@@ -250,16 +256,31 @@ TEST(Toml, ConfigFileMustBeARegularFile) {
 // comments stays fine.
 TEST(TomlConfig, NonAsciiOutsideStringsIsRefusedNotParsed) {
   ServerConfig config;
-  const Status refused = ApplyToml("[l2]\nenable_l2_cache = true\n\xef\xbb\xb7data_dir = \"x\"\n", "f.toml", &config);
-  EXPECT_EQ(refused.message(), "f.toml:3: a non-ASCII character outside a string or comment");
+  const Status refused = ApplyToml("[l2]\nenable_l2_cache = true\n\xef\xbb\xb7" "data_dir = \"x\"\n", "f.toml", &config);
+  EXPECT_EQ(refused.message(), "f.toml:3: non-ASCII text outside a comment or a one-line key = \"string\"");
   EXPECT_FALSE(ApplyToml("[l2]\ndata_dir = \"x\"\n\xc3\xa9 = 1\n", "f.toml", &config).ok());
   const Status fine = ApplyToml(
-      "# caf\xc3\xa9 \xe2\x80\x94 comment\n[l2]\ndata_dir = \"/donn\xc3\xa9es \\\" \xef\xbb\xb7\"\n"
+      "# caf\xc3\xa9 \xe2\x80\x94 comment\n[l2]\ndata_dir = \"/donn\xc3\xa9" "es \\\" \xef\xbb\xb7\"\n"
       "[logging]\nfile = \'/var/log/\xc3\xa9\'\n",
       "f.toml", &config);
   ASSERT_TRUE(fine.ok()) << fine.message();
-  EXPECT_EQ(config.cache.l2.data_dir, "/donn\xc3\xa9es \" \xef\xbb\xb7");
-  EXPECT_TRUE(ApplyToml("[logging]\nfile = \"\"\"a\n\xc3\xa9\"\"\"\n", "f.toml", &config).ok());
+  EXPECT_EQ(config.cache.l2.data_dir, "/donn\xc3\xa9" "es \" \xef\xbb\xb7");
+  EXPECT_FALSE(ApplyToml("[logging]\nfile = \"\"\"a\n\xc3\xa9\"\"\"\n", "f.toml", &config).ok());
+  EXPECT_TRUE(ApplyToml("[logging]\nfile = \"\"\"a\nb # c\"\"\"\n", "f.toml", &config).ok());
+  EXPECT_TRUE(ApplyToml("\xef\xbb\xbf[logging]\nlevel = \"info\"\n", "f.toml", &config).ok());  // a BOM
+  // The second input the fuzzer found: an unterminated string holding NULs, then
+  // non-ASCII text.
+  const std::string unterminated("pre.et =-\"proiii\0iii\0\0G\xc2\xb8GGG", 27);
+  EXPECT_EQ(ApplyToml(unterminated, "f.toml", &config).message(), "f.toml:1: a control character");
+  EXPECT_EQ(ApplyToml("a = \"x\n", "f.toml", &config).message(), "f.toml:1: a string that does not end");
+  EXPECT_EQ(ApplyToml(std::string("a = 1\n\0", 7), "f.toml", &config).message(), "f.toml:2: a control character");
+  // The third: a "string" inside a bare value is no string to toml++.
+  EXPECT_EQ(ApplyToml("Rompressl=++_resBBBrv\"127.0.0.1;\xcf\x93" "211\"\n", "f.toml", &config).message(),
+            "f.toml:1: non-ASCII text outside a comment or a one-line key = \"string\"");
+  // The fourth: a literal string after a malformed value.
+  EXPECT_FALSE(ApplyToml("ceAut = 3bi`k.'......l=+\xcf\x82[.'......\n", "f.toml", &config).ok());
+  EXPECT_TRUE(ApplyToml("[\"server\"]\n\"bind\" = \"127.0.0.1\"\n[logging]\nfile = 'x' # \xc3\xa9\n", "f.toml",
+                        &config).ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // [server] for what memcached sets with flags. Unknown sections and keys are errors, so a
 // typo never passes silently.
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,58 +16,109 @@
 namespace ratmemcache::config {
 namespace {
 
-// The line of the first non-ASCII byte outside strings and comments, or 0 if none.
-// TOML allows non-ASCII text only there, and the toml++ of Debian 12 (3.3.0) reaches
-// __builtin_unreachable() (undefined behaviour, found by fuzzing) when it meets some
-// non-ASCII characters where it expects whitespace or a key. Such documents are invalid
-// anyway, so they are refused before toml++ sees them.
-size_t NonAsciiOutsideStrings(std::string_view text) {
-  size_t line = 1;
+// What the pre-pass found wrong (line 0: nothing).
+struct TextProblem {
+  size_t line = 0;
+  const char* what = "";
+};
+
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
+}
+
+// True for `key = "value"` (or 'value'), a bare dotted key and one one-line string,
+// optionally followed by a comment: the only place non-ASCII text is accepted.
+bool IsSimpleStringLine(std::string_view line) {
   size_t i = 0;
-  auto at = [&](std::string_view token) { return text.substr(i, token.size()) == token; };
-  // Skips a string whose opening `quote` (1 or 3 characters) is at i.
-  auto skip_string = [&](std::string_view quote, bool escapes) {
-    const bool multiline = quote.size() == 3;
-    i += quote.size();
-    while (i < text.size()) {
-      if (escapes && text[i] == '\\') {
-        if (i + 1 < text.size() && text[i + 1] == '\n') ++line;
-        i += 2;
-      } else if (at(quote)) {
-        i += quote.size();
-        for (int extra = 0; multiline && extra < 2 && i < text.size() && text[i] == quote[0]; ++extra) ++i;
-        return;
-      } else if (text[i] == '\n') {
-        if (!multiline) return;  // unterminated: toml++ reports it
-        ++line;
-        ++i;
-      } else {
-        ++i;
+  auto skip_blanks = [&] {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+  };
+  skip_blanks();
+  const size_t key_start = i;
+  while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_' ||
+                             line[i] == '-' || line[i] == '.')) {
+    ++i;
+  }
+  if (i == key_start) return false;
+  skip_blanks();
+  if (i >= line.size() || line[i] != '=') return false;
+  ++i;
+  skip_blanks();
+  if (i >= line.size() || (line[i] != '"' && line[i] != '\'')) return false;
+  const char quote = line[i++];
+  if (line.substr(i, 2) == std::string(2, quote)) return false;  // multi-line or empty+junk
+  while (i < line.size() && line[i] != quote) {
+    if (IsControl(line[i])) return false;
+    i += (quote == '"' && line[i] == '\\') ? 2 : 1;
+  }
+  if (i >= line.size()) return false;
+  ++i;
+  skip_blanks();
+  return i == line.size() || line[i] == '#';
+}
+
+// Checks the bytes of a TOML document before toml++ sees them: no control characters
+// but tab and line ends, and non-ASCII text only in comments and in one-line
+// `key = "value"` strings (file paths, say). The toml++ of Debian 12 (3.3.0) reaches
+// __builtin_unreachable() (undefined behaviour, found by fuzzing) when it meets some
+// non-ASCII characters outside strings, also while it reads a malformed line, so
+// non-ASCII text is let through only where the line is plainly well formed.
+TextProblem CheckTomlText(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 BOM, as toml++ allows
+  size_t line_number = 0;
+  bool in_multiline = false;  // inside a """ or ''' string spanning lines
+  std::string_view delimiter;
+  while (!text.empty()) {
+    ++line_number;
+    const size_t newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    bool non_ascii = false;
+    size_t code_end = line.size();  // where a comment starts, if outside strings
+    // Find comments outside strings and follow multi-line strings across lines.
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (IsControl(c)) return {line_number, "a control character"};
+      if (static_cast<unsigned char>(c) >= 0x80) non_ascii = true;
+      if (in_multiline) {
+        if (c == '\\' && delimiter[0] == '"') {
+          ++i;
+        } else if (line.substr(i, 3) == delimiter) {
+          in_multiline = false;
+          i += 2;
+        }
+        continue;
+      }
+      if (c == '#') {
+        code_end = i;
+        break;
+      }
+      if (c == '"' || c == '\'') {
+        const std::string triple(3, c);
+        if (line.substr(i, 3) == triple) {
+          in_multiline = true;
+          delimiter = c == '"' ? "\"\"\"" : "\'\'\'";
+          i += 2;
+          continue;
+        }
+        for (++i; i < line.size() && line[i] != c; ++i) {
+          if (IsControl(line[i])) return {line_number, "a control character"};
+          if (static_cast<unsigned char>(line[i]) >= 0x80) non_ascii = true;
+          if (c == '"' && line[i] == '\\') ++i;
+        }
+        if (i >= line.size()) return {line_number, "a string that does not end"};
       }
     }
-  };
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '\n') {
-      ++line;
-      ++i;
-    } else if (c == '#') {
-      while (i < text.size() && text[i] != '\n') ++i;
-    } else if (at("\"\"\"")) {
-      skip_string("\"\"\"", true);
-    } else if (at("'''")) {
-      skip_string("'''", false);
-    } else if (c == '"') {
-      skip_string("\"", true);
-    } else if (c == '\'') {
-      skip_string("'", false);
-    } else if (static_cast<unsigned char>(c) >= 0x80) {
-      return line;
-    } else {
-      ++i;
+    if (!non_ascii) continue;
+    bool code_non_ascii = false;
+    for (size_t i = 0; i < code_end; ++i) code_non_ascii |= static_cast<unsigned char>(line[i]) >= 0x80;
+    if (code_non_ascii && (in_multiline || !IsSimpleStringLine(line))) {
+      return {line_number, "non-ASCII text outside a comment or a one-line key = \"string\""};
     }
   }
-  return 0;
+  if (in_multiline) return {line_number, "a string that does not end"};
+  return {};
 }
 
 // Keys of the seed's configuration that RatMemCache does not implement yet; naming them
@@ -365,10 +417,9 @@ class Reader {
 }  // namespace
 
 Status ApplyToml(std::string_view text, std::string_view origin, ServerConfig* config) {
-  if (const size_t line = NonAsciiOutsideStrings(text); line != 0) {
+  if (const TextProblem problem = CheckTomlText(text); problem.line != 0) {
     return Status::InvalidArgument(std::string(origin.empty() ? "config" : origin) + ":" +
-                                   std::to_string(line) +
-                                   ": a non-ASCII character outside a string or comment");
+                                   std::to_string(problem.line) + ": " + problem.what);
   }
   toml::parse_result parsed = toml::parse(text, origin);
   if (!parsed) {

@@ -52,8 +52,11 @@ Status CheckDataDirectory(const std::string& dir) {
   if (!std::filesystem::is_directory(dir, ec)) {
     return Status::InvalidArgument("l2.data_dir " + dir + " is not a directory");
   }
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
+  std::filesystem::directory_iterator it(dir, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // lost+found and hidden files: the root of a file system of its own, NFS leftovers.
+    if (name == "lost+found" || name.front() == '.') continue;
     if (!IsRocksDbFileName(name)) {
       return Status::InvalidArgument("l2.data_dir " + dir + " holds files that are not a persistent tier ('" +
                                      name + "'): give a new or empty directory");
@@ -66,7 +69,7 @@ Status CheckDataDirectory(const std::string& dir) {
 // What a failed open means for the operator.
 Status OpenFailure(const std::string& dir, const rocksdb::Status& status) {
   const std::string text = status.ToString();
-  if (status.IsIOError() && text.find("lock") != std::string::npos) {
+  if (status.IsIOError() && text.find("While lock file") != std::string::npos) {
     return Status::InvalidArgument("l2.data_dir " + dir +
                                    " is in use by another running server (its LOCK is held): each "
                                    "server needs a data directory of its own");

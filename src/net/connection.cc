@@ -92,6 +92,15 @@ void Connection::Close() {
     registered_ = false;
   }
   asio::error_code ec;
+#if RMC_HAVE_TLS
+  if (tls_ && !tls_->failed()) {
+    // Say goodbye (close_notify) if the socket takes it at once; clients see a clean
+    // end of the session instead of an unexpected EOF.
+    tls_->Shutdown();
+    const std::string_view goodbye = tls_->PendingCiphertext();
+    if (!goodbye.empty()) socket_.write_some(asio::buffer(goodbye.data(), goodbye.size()), ec);
+  }
+#endif
   socket_.close(ec);
   out_.Clear();
   ReturnWaitBlock();
@@ -337,7 +346,7 @@ void Connection::Drive() {
       return;
     }
 #if RMC_HAVE_TLS
-    if (tls_ && (tls_->failed() || tls_->closed_by_peer())) {
+    if (tls_ && tls_->failed()) {
       Close();
       return;
     }
@@ -361,6 +370,13 @@ void Connection::Drive() {
       Close();
       return;
     }
+#if RMC_HAVE_TLS
+    // The client's close_notify ends its input only: what it asked before is answered.
+    if (tls_ && tls_->closed_by_peer()) {
+      Close();
+      return;
+    }
+#endif
     if (drained_) {
       drained_ = false;
       WaitReadable();

@@ -64,8 +64,9 @@ Result<SSL_CTX*> TlsContext::Build(const TlsOptions& options) {
     return status;
   };
   SSL_CTX_set_min_proto_version(ctx, MinVersion(options.min_version));
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                            SSL_MODE_RELEASE_BUFFERS);
+  // Memory buffers never refuse a write, so SSL_write takes whole requests (no partial
+  // writes needed).
+  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(ctx, options.chain_cert.c_str()) != 1) {
     return fail(Failed("Error loading the certificate chain", options.chain_cert));
@@ -87,13 +88,16 @@ Result<SSL_CTX*> TlsContext::Build(const TlsOptions& options) {
   if (!options.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, options.ciphers.c_str()) != 1) {
     return fail(Failed("Error setting the cipher list", options.ciphers));
   }
+  // Always set: with client certificates, resuming a session needs it, and clients may
+  // hold TLS 1.3 tickets.
+  static constexpr unsigned char kSessionContext[] = "rat_memcached";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
   if (options.session_cache) {
-    static constexpr unsigned char kSessionContext[] = "rat_memcached";
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
     SSL_CTX_sess_set_new_cb(ctx, OnNewSession);
   } else {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);  // no resumption at all without the cache
   }
   return ctx;
 }
@@ -209,6 +213,13 @@ size_t TlsChannel::WritePlain(const char* data, size_t n) {
   if (result == 1) return written;
   Check(result);
   return 0;
+}
+
+void TlsChannel::Shutdown() {
+  if (failed_ || ssl_ == nullptr || !handshake_done_) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
 }
 
 std::string_view TlsChannel::PendingCiphertext() {

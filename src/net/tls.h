@@ -109,6 +109,8 @@ class TlsChannel {
   bool failed() const { return failed_; }
   // The peer closed the TLS session (close_notify).
   bool closed_by_peer() const { return peer_closed_; }
+  // Ends the session from our side: a close_notify goes to PendingCiphertext().
+  void Shutdown();
 
  private:
   bool Check(int result);  // maps an SSL_* result; false on a fatal error

@@ -57,9 +57,11 @@ void WriteBehind::EnqueuePut(ram::Item* item, bool demotion) {
     const size_t bytes = EntryBytes(item, item->key());
     if (failing_ && pending_bytes_ + bytes > options_.max_pending_bytes) {
       // The disk cannot take writes and the queue is full: this change will not reach
-      // it. A deletion takes its place so that an older disk copy is never served.
+      // it. A deletion takes its place so that an older disk copy is never served (one
+      // is enough: none is added when the key's newest change is a deletion already).
       ++stats_.dropped;
-      if (demotion) ++stats_.demotions;
+      const IndexEntry* newest = index_.Find(item->key());
+      if (newest != nullptr && newest->item == nullptr) return;
       const size_t marker = EntryBytes(nullptr, item->key());
       queue_.push_back(Entry{next_seq_++, nullptr, std::string(item->key()), marker});
       Index(queue_.back());
@@ -208,8 +210,11 @@ bool WriteBehind::WriteBatch() {
       for (size_t i = 0; i < count; ++i) {
         Entry& entry = queue_.front();
         const IndexEntry* newest = index_.Find(KeyOf(entry));
-        if (newest != nullptr && newest->seq == entry.seq) index_.Erase(KeyOf(entry));
-        if (entry.item != nullptr) entry.item->persisted.store(1, std::memory_order_relaxed);
+        const bool newest_change = newest != nullptr && newest->seq == entry.seq;
+        if (newest_change) index_.Erase(KeyOf(entry));
+        // Only the key's newest change makes its item persisted: an older one of the same
+        // item (changed in place since, maybe by a change dropped as a deletion) does not.
+        if (entry.item != nullptr && newest_change) entry.item->persisted.store(1, std::memory_order_relaxed);
         pending_bytes_ -= entry.bytes;
         done.push_back(std::move(entry));
         queue_.pop_front();

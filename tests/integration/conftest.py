@@ -39,7 +39,10 @@ class Server:
         self.owns_data_dir = False
 
     def start(self, wait=True):
-        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # stderr goes to a file, not a pipe: a server logging every command (a client may
+        # send "verbosity 2") would block on a full pipe that nobody reads until stop().
+        self.stderr_file = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.stderr_file)
         if wait:
             self.wait_ready()
         return self
@@ -48,14 +51,17 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                out, err = self.process.communicate()
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {err.decode()}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.read_stderr()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.02)
         raise RuntimeError(f"{self.name} did not start listening on {self.port}")
+
+    def read_stderr(self):
+        self.stderr_file.seek(0)
+        return self.stderr_file.read().decode(errors="replace")
 
     def connect(self, timeout=5.0):
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
@@ -86,10 +92,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if not self.process.stderr.closed:
-            self.stderr_text = self.process.stderr.read().decode(errors="replace")
-            self.process.stdout.close()
-            self.process.stderr.close()
+        if not self.stderr_file.closed:
+            self.stderr_text = self.read_stderr()
+            self.stderr_file.close()
         if self.owns_data_dir and self.data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         # A sanitized build (make test-asan / test-tsan) reports to stderr: any report,

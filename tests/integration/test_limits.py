@@ -140,3 +140,52 @@ def test_an_open_file_limit_that_cannot_be_raised_is_logged():
         process.terminate()
         _, err = process.communicate(timeout=10)
     assert "open file limit is 256 (wanted 5064): fewer than -c 5000 connections may fit" in err.decode()
+
+
+def flood_sets(port, seconds, seed, blob):
+    """Pipelined sets of random keys with heavy-tailed sizes (most small, some up to
+    500 KB) on one connection for `seconds`."""
+    import random
+    rng = random.Random(seed)
+    stop = time.time() + seconds
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        while time.time() < stop:
+            batch = []
+            for _ in range(20):
+                size = int(rng.paretovariate(1.2) * 200) % 500000
+                batch.append(b"set r%d 0 0 %d noreply\r\n%s\r\n" % (rng.randint(0, 10 ** 6), size, blob[:size]))
+            s.sendall(b"".join(batch))
+        assert ask(s, b"version\r\n").startswith(b"VERSION ")
+
+
+def test_rss_stays_within_m_plus_fixed_overhead_under_a_set_flood():
+    import os
+    import threading
+    from conftest import SANITIZED
+    if SANITIZED:
+        pytest.skip("sanitizers keep freed memory in quarantine: RSS says nothing here")
+    limit_mib = 32
+    rat = start_rat("--no-l2", "-m", str(limit_mib))
+    try:
+        start_kib = rat.rss_kib()
+        blob = os.urandom(500000)
+        peaks = []
+        for phase in range(2):
+            threads = [threading.Thread(target=flood_sets, args=(rat.port, 5, phase * 100 + i, blob)) for i in range(8)]
+            for t in threads:
+                t.start()
+            peak = 0
+            while any(t.is_alive() for t in threads):
+                peak = max(peak, rat.rss_kib())
+                time.sleep(0.05)
+            peaks.append(peak)
+        figures = stats_of(rat)
+        assert int(figures["evictions"]) > 10000
+        assert int(figures["bytes"]) <= limit_mib << 20
+        # The documented bound (docs/security.md): start + -m + 64 MiB for connection
+        # buffers and allocator slack; and a second flood as large as the first does not
+        # grow the process further.
+        assert peaks[1] <= start_kib + (limit_mib + 64) * 1024, (start_kib, peaks)
+        assert peaks[1] <= peaks[0] * 1.15 + 8 * 1024, peaks
+    finally:
+        rat.stop()
