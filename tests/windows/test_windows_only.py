@@ -19,7 +19,7 @@ def run_binary(*args, timeout=60):
 def test_version_lists_the_windows_features():
     result = run_binary("-V", "-v")
     assert result.returncode == 0
-    assert "features: persistent tier (RocksDB) no, LZ4 in RAM no, platform windows" in result.stdout
+    assert "features: persistent tier (RocksDB) no, LZ4 in RAM no, TLS no, platform windows" in result.stdout
 
 
 def test_parts_this_build_lacks_are_refused_by_name(tmp_path):
@@ -32,6 +32,9 @@ def test_parts_this_build_lacks_are_refused_by_name(tmp_path):
     result = run_binary("--config", config, "-p", free_port())
     assert result.returncode != 0
     assert "compression.enable_lz4: this build has no LZ4" in result.stderr
+    result = run_binary("-Z", "-o", "ssl_chain_cert=c.pem,ssl_key=k.pem", "-p", free_port())
+    assert result.returncode != 0
+    assert "-Z/--enable-ssl: this build has no TLS" in result.stderr
 
 
 def test_daemon_mode_detaches_and_stops_on_shutdown(tmp_path):
