@@ -9,12 +9,16 @@ from conftest import RMC_BINARY, Server, free_port, read_until_idle, stats_of
 
 
 def listening_sockets(port, table):
-    """(address, port) pairs of /proc/net/<table> entries on `port` (IPv4 tables)."""
+    """Local addresses of the sockets in /proc/net/<table> bound to `port`: listening ones
+    for TCP (connections to the server share its address), any for UDP."""
     found = []
     with open(f"/proc/net/{table}") as f:
         next(f)
         for line in f:
-            local = line.split()[1]
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            if table.startswith("tcp") and state != "0A":  # TCP_LISTEN
+                continue
             address, hex_port = local.split(":")
             if int(hex_port, 16) == port:
                 octets = bytes.fromhex(address)[::-1] if len(address) == 8 else bytes.fromhex(address)
