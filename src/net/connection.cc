@@ -39,8 +39,14 @@ Connection::Connection(Worker* worker, Socket socket, std::unique_ptr<Session> s
       tls_(std::move(tls)),
       out_(&worker->block_pool()) {}
 
-int64_t Connection::IdleSeconds(int64_t now) const {
+int64_t Connection::IdleSeconds(int64_t now) {
   if (closed_ || session_->Busy()) return 0;
+  // Output that moved since the last check counts as activity now: the write path only
+  // adds to a counter, it never reads the clock.
+  if (sent_total_ != sent_seen_) {
+    sent_seen_ = sent_total_;
+    last_output_ = now;
+  }
   const int64_t last = std::max(entry_.last_active.load(std::memory_order_relaxed), last_output_);
   return now - last;
 }
@@ -195,7 +201,7 @@ Connection::FlushResult Connection::Flush() {
     if (ec) return FlushResult::kFailed;
     WorkerCounters::Add(worker_->mutable_counters().bytes_written, sent);
     out_.Consume(sent);
-    last_output_ = ConnectionRegistry::Now();
+    sent_total_ += sent;
   }
   return FlushResult::kDone;
 }
@@ -214,7 +220,7 @@ Connection::FlushResult Connection::FlushTls() {
       if (ec) return FlushResult::kFailed;
       WorkerCounters::Add(worker_->mutable_counters().bytes_written, sent);
       tls_->ConsumeCiphertext(sent);
-      last_output_ = ConnectionRegistry::Now();
+      sent_total_ += sent;
     }
     if (tls_->failed()) return FlushResult::kFailed;  // its alert, if any, went out above
     if (out_.empty()) return FlushResult::kDone;

@@ -47,7 +47,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Seconds (on ConnectionRegistry's clock) since the client last sent bytes or took
   // any of the output waiting for it; 0 while the session is working on a request.
-  int64_t IdleSeconds(int64_t now) const;
+  int64_t IdleSeconds(int64_t now);
   // Stop reading; close once the requests already received are answered and sent.
   void BeginDrain();
   // Close now.
@@ -93,7 +93,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<Session> session_;
   TlsChannelPtr tls_;  // null for plain TCP
   OutputBuffer out_;
-  int64_t last_output_ = 0;  // when output last moved (registry clock), for idle checks
+  // Bytes sent so far, the count the last idle check saw, and when it saw it move
+  // (registry clock): idle checks learn of output without a clock read per write.
+  uint64_t sent_total_ = 0;
+  uint64_t sent_seen_ = 0;
+  int64_t last_output_ = 0;
   // Received bytes the session has not consumed yet: in_[in_begin_, in_end_).
   std::vector<char> in_;
   size_t in_begin_ = 0;
