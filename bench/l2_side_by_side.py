@@ -223,10 +223,12 @@ class Server:
         finally:
             c.close()
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmRSS"):
+        """A line of /proc/PID/status in KiB: VmRSS (everything resident, including
+        file pages mapped from the L2's files) or RssAnon (the process's own memory)."""
         with open(f"/proc/{self.process.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
 
@@ -431,6 +433,7 @@ def l2_round(kind, cfg):
         reads = measured_run(server, cfg, 1.0)
         mixed = measured_run(server, cfg, 0.5)
         mixed["rss_mib"] = server.rss_kib() / 1024
+        mixed["rss_anon_mib"] = server.rss_kib("RssAnon") / 1024
         return fill, reads, mixed
     finally:
         server.stop()
@@ -606,7 +609,7 @@ def main():
             ("l2_reads", 1, ["ops_per_sec", "p50_us", "p99_us", "p999_us", "hit_pct", "from_flash_pct",
                              "server_cpu_us_per_op"]),
             ("l2_mixed", 2, ["ops_per_sec", "p50_us", "p99_us", "p999_us", "hit_pct", "from_flash_pct",
-                             "server_cpu_us_per_op", "rss_mib"]),
+                             "server_cpu_us_per_op", "rss_mib", "rss_anon_mib"]),
         ]
         for name, index, metrics in sections:
             for metric in metrics:
@@ -628,7 +631,9 @@ def main():
                   "again and the whole check repeats (`check_passes`), so that the measured runs start with "
                   "the whole working set (`missing_after_refill` should be 0). rmc_load also checks every value it reads. "
                   "`from_flash_pct`: gets served by the persistent tier (memcached get_extstore, "
-                  "rat_memcached l2_get_hits + l2_get_misses) per get.", ""]
+                  "rat_memcached l2_get_hits + l2_get_misses) per get. `rss_mib` is VmRSS, which "
+                  "includes the file pages rat_memcached maps from its L2 files (OS page cache); "
+                  "`rss_anon_mib` is the process's own memory (RssAnon).", ""]
 
     if "restart" in selected:
         runs = []

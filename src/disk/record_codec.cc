@@ -8,10 +8,9 @@ namespace {
 constexpr uint8_t kFormatVersion = 1;
 
 template <typename T>
-void Put(std::string* out, T value) {
-  char bytes[sizeof(T)];
-  for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff);
-  out->append(bytes, sizeof(T));
+char* Put(char* out, T value) {
+  for (size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff);
+  return out + sizeof(T);
 }
 
 template <typename T>
@@ -37,14 +36,20 @@ std::string MetaKey(std::string_view name) {
   return out;
 }
 
+void EncodeRecordHeader(const RecordMeta& meta, char* out) {
+  *out++ = static_cast<char>(kFormatVersion);
+  out = Put<uint32_t>(out, meta.flags);
+  out = Put<int64_t>(out, meta.expires_at);
+  out = Put<int64_t>(out, meta.stored_at);
+  Put<uint64_t>(out, meta.cas);
+}
+
 void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* out) {
+  char header[kRecordHeaderSize];
+  EncodeRecordHeader(meta, header);
   out->clear();
   out->reserve(kRecordHeaderSize + value.size());
-  out->push_back(static_cast<char>(kFormatVersion));
-  Put<uint32_t>(out, meta.flags);
-  Put<int64_t>(out, meta.expires_at);
-  Put<int64_t>(out, meta.stored_at);
-  Put<uint64_t>(out, meta.cas);
+  out->append(header, kRecordHeaderSize);
   out->append(value);
 }
 

@@ -21,6 +21,8 @@ inline constexpr size_t kRecordHeaderSize = 1 + 4 + 8 + 8 + 8;
 std::string DataKey(std::string_view key);
 std::string MetaKey(std::string_view name);
 
+// Writes a record's header (kRecordHeaderSize bytes) to `out`; the value follows it.
+void EncodeRecordHeader(const RecordMeta& meta, char* out);
 // Appends the encoded record to `out` (cleared first).
 void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* out);
 

@@ -71,11 +71,15 @@ class Server:
         return f"127.0.0.1:{self.port}"
 
     def rss_kib(self):
+        """Resident memory the process owns (RssAnon + RssShmem). File pages are left out:
+        the L2 reads table and blob files through memory maps, and those pages are the
+        OS page cache, not the server's memory."""
+        total = 0
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+                if line.startswith(("RssAnon:", "RssShmem:")):
+                    total += int(line.split()[1])
+        return total
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
