@@ -68,7 +68,9 @@ struct L2Options {
   uint64_t write_buffer_size = 64ull << 20;
   // RocksDB memtables kept before writes stall. Default 3; at least 2.
   uint32_t max_write_buffer_number = 3;
-  // RocksDB block cache, bytes. Default 32 MiB; 0 disables it.
+  // RocksDB block cache for table blocks (keys, small values, indexes), bytes; values in
+  // blob files are not cached there (the RAM tier caches hot values). Default 32 MiB; 0
+  // disables it.
   uint64_t block_cache_size = 32ull << 20;
   // Compress RocksDB blocks. Default true.
   bool enable_compression = true;
@@ -105,6 +107,17 @@ struct TtlOptions {
   uint32_t cleanup_interval = 60;
 };
 
+// Which small items read from L2 are copied back into RAM.
+enum class L2Promotion {
+  // On its second L2 read within a window of about as many L2 reads as RAM holds 1 KiB
+  // items (l1.max_memory / 1024): hot keys come back, a scan or a uniformly read working
+  // set larger than RAM does not churn RAM (memcached's extstore likewise recaches only
+  // one read in ext_recache_rate).
+  kSecondRead,
+  // On every L2 read: each one then evicts something from a full RAM tier.
+  kAlways,
+};
+
 // Throughput knobs.
 struct PerformanceOptions {
   // Threads that serve connections in the server (memcached's -t). Default 4. Unused by
@@ -118,6 +131,9 @@ struct PerformanceOptions {
   // (reads of them are served from L2 each time); 0 keeps every value in RAM first.
   // Default 10240 (10 KiB), as the seed. Ignored without L2.
   uint64_t large_value_threshold = 10240;
+  // With L2 on, when a get brings a small item from L2 into RAM (see L2Promotion). Items
+  // that an update needs in RAM (touch, incr/decr, cas, append...) are always brought in.
+  L2Promotion l2_promotion = L2Promotion::kSecondRead;
 };
 
 // LZ4 compression of values held in RAM. Reads get the original bytes back (a

@@ -99,6 +99,7 @@ std::string ConfigToToml(const ServerConfig& config) {
       {"l2_read_mode", config.l2_read_mode},
       {"l2_read_threads", Int(config.l2_read_threads)},
       {"large_value_threshold", Int(cache.performance.large_value_threshold)},
+      {"l2_promotion", cache.performance.l2_promotion == L2Promotion::kAlways ? "always" : "second_read"},
       {"lock_stripes", Int(cache.performance.lock_stripes)},
   };
   toml::table compression{

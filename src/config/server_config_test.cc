@@ -80,6 +80,15 @@ TEST(CommandLine, ItemSizeDefaultFollowsTheLargeValuePath) {
   EXPECT_TRUE(config.max_item_size_given);
 }
 
+TEST(Toml, L2PromotionModes) {
+  ServerConfig config;
+  EXPECT_EQ(config.cache.performance.l2_promotion, L2Promotion::kSecondRead);
+  ASSERT_TRUE(ApplyToml("[performance]\nl2_promotion = \"always\"\n", "t.toml", &config).ok());
+  EXPECT_EQ(config.cache.performance.l2_promotion, L2Promotion::kAlways);
+  ASSERT_TRUE(ApplyToml("[performance]\nl2_promotion = \"second_read\"\n", "t.toml", &config).ok());
+  EXPECT_EQ(config.cache.performance.l2_promotion, L2Promotion::kSecondRead);
+}
+
 TEST(Toml, CompressionSectionApplies) {
   ServerConfig config;
   ASSERT_TRUE(ApplyToml("[compression]\nenable_lz4 = true\ncompression_threshold = 2048\n"
@@ -229,6 +238,7 @@ TEST(Toml, ErrorsNameTheKey) {
            Case{"[performance]\nworker_threads = 0\n", "[performance] worker_threads: must be between 1"},
            Case{"[performance]\nenable_warmup = true\n", "not implemented"},
            Case{"[performance]\nl2_read_mode = \"fast\"\n", "[performance] l2_read_mode: unknown mode 'fast'"},
+           Case{"[performance]\nl2_promotion = \"never\"\n", "[performance] l2_promotion: unknown mode 'never'"},
            Case{"[l2]\nl2_write_strategy = \"always\"\n", "[l2] l2_write_strategy: every change"},
            Case{"[l2]\nmax_disk_size = \"lots\"\n", "[l2] max_disk_size"},
            Case{"[logging]\nenable_audit_logs = true\n", "not implemented yet"},

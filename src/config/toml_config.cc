@@ -311,6 +311,19 @@ class Reader {
       if (key == "large_value_threshold") {
         return Size(node, section, key, &cache.performance.large_value_threshold);
       }
+      if (key == "l2_promotion") {
+        std::string mode;
+        Status status = String(node, section, key, &mode);
+        if (!status.ok()) return status;
+        if (mode == "second_read") {
+          cache.performance.l2_promotion = L2Promotion::kSecondRead;
+        } else if (mode == "always") {
+          cache.performance.l2_promotion = L2Promotion::kAlways;
+        } else {
+          return Fail(section, key, "unknown mode '" + mode + "' (valid: second_read, always)");
+        }
+        return Status::Ok();
+      }
       if (key == "lock_stripes") {
         return UintAs(node, section, key, 0, 65536, &cache.performance.lock_stripes);
       }

@@ -1,9 +1,11 @@
 #include "tiered/tiered_cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <string>
 
+#include "common/hash.h"
 #include "common/logging.h"
 #include "common/process_info.h"
 
@@ -110,6 +112,8 @@ TieredCache::TieredCache(const CacheOptions& options, std::unique_ptr<disk::Disk
     : options_(options),
       large_value_threshold_(options.performance.large_value_threshold),
       codec_(options.compression),
+      promotion_filter_(std::clamp<uint64_t>(options.l1.max_memory / 1024, 1024, uint64_t{1} << 22),
+                        options.performance.l2_promotion == L2Promotion::kAlways),
       ram_(RamOptions(options), &clock_),
       disk_(std::move(disk)) {
   if (options_.ttl.cleanup_interval != 0) {
@@ -205,8 +209,12 @@ Result<ItemHandle> TieredCache::ReadThrough(std::string_view key, bool memory_on
   if (outside.would_block) return Status(StatusCode::kWouldBlock);
   if (!outside.item || !ram_.IsLive(outside.item.get())) return Status::NotFound();
   // A large value is served from where it is, every time; a small one comes back to RAM
-  // if it is still current (a stale copy is served once, uncached).
-  if (IsLarge(outside.item.get()->value_len) || Promote(key, outside)) return std::move(outside.item);
+  // if the promotion filter admits it (a queued item always does) and it is still
+  // current; otherwise this copy is served once, uncached.
+  if (IsLarge(outside.item.get()->value_len)) return std::move(outside.item);
+  const bool admitted = outside.pending != WriteBehind::Pending::kNone ||
+                        promotion_filter_.Admit(HashKey(key));
+  if (!admitted || Promote(key, outside)) return std::move(outside.item);
   Result<ItemHandle> fresher = ram_.Peek(key);  // RAM got the key meanwhile?
   if (fresher.ok()) return fresher;
   return std::move(outside.item);

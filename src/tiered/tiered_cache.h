@@ -24,6 +24,7 @@
 #include "disk/disk_tier.h"
 #include "ram/ram_tier.h"
 #include "ratmemcache/cache.h"
+#include "tiered/promotion_filter.h"
 #include "tiered/value_codec.h"
 #include "tiered/write_behind.h"
 
@@ -134,6 +135,7 @@ class TieredCache final : public Cache {
   const CacheOptions options_;
   const uint64_t large_value_threshold_;
   const ValueCodec codec_;
+  PromotionFilter promotion_filter_;  // which L2 reads come back into RAM
   ExpiryClock clock_;
   ram::RamTier ram_;
   std::unique_ptr<disk::DiskTier> disk_;          // null without L2

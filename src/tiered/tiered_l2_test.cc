@@ -38,7 +38,35 @@ TEST_F(TieredL2Test, WorkingSetLargerThanRamStaysReadable) {
     ASSERT_EQ(item->value(), ValueFor(i)) << i;
     ASSERT_EQ(item->flags(), uint32_t(i));
   }
-  EXPECT_GT(cache_->Stats().l2_promotions, 0u);
+}
+
+TEST_F(TieredL2Test, AnItemComesBackIntoRamOnItsSecondL2Read) {
+  Open();
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(cache_->Set("k" + std::to_string(i), ValueFor(i), WriteOptions{}).ok());
+  }
+  Open();  // everything in L2, RAM empty
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(Value("k" + std::to_string(i)), ValueFor(i));
+  EXPECT_EQ(cache_->Stats().l2_promotions, 0u) << "a pass reading each key once churns nothing";
+  ASSERT_EQ(Value("k7"), ValueFor(7));
+  ASSERT_EQ(Value("k7"), ValueFor(7));
+  CacheStats stats = cache_->Stats();
+  EXPECT_EQ(stats.l2_promotions, 1u) << "read again soon (second and third reads): promoted";
+  const uint64_t l2_gets = stats.l2_gets;
+  ASSERT_EQ(Value("k7"), ValueFor(7));
+  EXPECT_EQ(cache_->Stats().l2_gets, l2_gets) << "served from RAM now";
+}
+
+TEST_F(TieredL2Test, PromotionAlwaysBringsEveryReadIntoRam) {
+  options_.performance.l2_promotion = L2Promotion::kAlways;
+  Open();
+  ASSERT_TRUE(cache_->Set("k", "v", WriteOptions{}).ok());
+  Open();
+  ASSERT_EQ(Value("k"), "v");
+  EXPECT_EQ(cache_->Stats().l2_promotions, 1u);
+  const uint64_t l2_gets = cache_->Stats().l2_gets;
+  ASSERT_EQ(Value("k"), "v");
+  EXPECT_EQ(cache_->Stats().l2_gets, l2_gets);
 }
 
 TEST_F(TieredL2Test, RestartServesEverythingWithFlagsTtlAndCas) {

@@ -136,6 +136,8 @@ def test_working_set_ten_times_ram(data_dir):
         for key in keys:
             if got.get(key) != value_for(key, 1, size):
                 wrong += 1
+    hot = [f"w{i}" for i in range(100)]  # read again soon: promoted on this second read
+    assert c.get_many(hot) == {key: value_for(key, 1, size) for key in hot}
     c.close()
     s = stats(server)
     server.stop()
