@@ -84,6 +84,12 @@ struct L2Options {
   // rewriting the values again and again. Default 512; 0 keeps every value in the
   // sorted tables.
   uint64_t blob_min_size = 512;
+  // Read table and blob files through memory maps: an L2 read makes no system call and no
+  // copy (about 10% less CPU per L2 read). The cost: a media error on a mapped page
+  // (EIO from a failing disk) raises SIGBUS and stops the server, where a read() would
+  // fail one lookup; and mapped pages count toward the process's RSS as file pages,
+  // which the OOM killer also counts. Default true; false reads with pread.
+  bool mmap_reads = true;
   // RocksDB background threads for flushes and compactions. Default 2.
   uint32_t background_threads = 2;
   // fsync every write batch (no write is lost on power failure; slower). Default false:
@@ -107,12 +113,14 @@ struct TtlOptions {
   uint32_t cleanup_interval = 60;
 };
 
-// Which small items read from L2 are copied back into RAM.
+// Which small items that a get (text get/gets, binary get) reads from L2 are copied back
+// into RAM.
 enum class L2Promotion {
-  // On its second L2 read within a window of about as many L2 reads as RAM holds 1 KiB
-  // items (l1.max_memory / 1024): hot keys come back, a scan or a uniformly read working
-  // set larger than RAM does not churn RAM (memcached's extstore likewise recaches only
-  // one read in ext_recache_rate).
+  // On its second L2 read soon after the first: a table of l1.max_memory / 1024 key
+  // fingerprints (at least 1024 slots, at most 4M) remembers the first, and after k other
+  // L2 reads it still does with probability about e^(-k/slots). Hot keys come back; a
+  // scan or a uniformly read working set larger than RAM does not churn RAM (memcached's
+  // extstore likewise recaches only one read in ext_recache_rate).
   kSecondRead,
   // On every L2 read: each one then evicts something from a full RAM tier.
   kAlways,
@@ -131,8 +139,9 @@ struct PerformanceOptions {
   // (reads of them are served from L2 each time); 0 keeps every value in RAM first.
   // Default 10240 (10 KiB), as the seed. Ignored without L2.
   uint64_t large_value_threshold = 10240;
-  // With L2 on, when a get brings a small item from L2 into RAM (see L2Promotion). Items
-  // that an update needs in RAM (touch, incr/decr, cas, append...) are always brought in.
+  // With L2 on, when a get brings a small item from L2 into RAM (see L2Promotion). gat,
+  // touch, incr/decr and the meta commands always bring the item in (they change it in
+  // RAM under its lock); cas, add, append and prepend store the new version without it.
   L2Promotion l2_promotion = L2Promotion::kSecondRead;
 };
 

@@ -86,6 +86,7 @@ std::string ConfigToToml(const ServerConfig& config) {
       {"compression_level", l2.compression_level},
       {"background_threads", Int(l2.background_threads)},
       {"blob_min_size", Int(l2.blob_min_size)},
+      {"mmap_reads", l2.mmap_reads},
       {"sync_writes", l2.sync_writes},
       {"write_behind_interval_ms", Int(l2.write_behind_interval_ms)},
   };

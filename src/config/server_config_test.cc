@@ -210,8 +210,10 @@ compression_level = 6
 background_threads = 2
 sync_writes = true
 blob_min_size = "4k"
+mmap_reads = false
 )", "t.toml", &config).ok());
   EXPECT_EQ(config.cache.l2.blob_min_size, 4096u);
+  EXPECT_FALSE(config.cache.l2.mmap_reads);
   EXPECT_EQ(config.cache.l2.data_dir, "/var/lib/rmc");
   EXPECT_EQ(config.cache.l2.max_disk_size, 10ull << 30);
   EXPECT_EQ(config.cache.l2.compression, "zstd");

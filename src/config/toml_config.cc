@@ -282,6 +282,7 @@ class Reader {
       if (key == "compression_level") return UintAs(node, section, key, 0, 19, &l2.compression_level);
       if (key == "background_threads") return UintAs(node, section, key, 1, 64, &l2.background_threads);
       if (key == "blob_min_size") return Size(node, section, key, &l2.blob_min_size);
+      if (key == "mmap_reads") return Bool(node, section, key, &l2.mmap_reads);
       if (key == "sync_writes") return Bool(node, section, key, &l2.sync_writes);
       if (key == "write_behind_interval_ms") {
         return UintAs(node, section, key, 1, 60000, &l2.write_behind_interval_ms);

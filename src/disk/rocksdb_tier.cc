@@ -494,7 +494,7 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   // Table and blob files are read through memory maps: no system call and no copy per
   // block or value (measured: about 10% less server CPU per L2 read). The files are
   // immutable once written, so a map never sees a file change under it.
-  options.allow_mmap_reads = true;
+  options.allow_mmap_reads = l2.mmap_reads;
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status opened = rocksdb::DB::Open(options, l2.data_dir, &raw);
   std::unique_ptr<rocksdb::DB> db(raw);

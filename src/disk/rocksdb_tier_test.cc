@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,36 @@ TEST_F(RocksDbTierTest, BlobFilesCanBeTurnedOff) {
   EXPECT_EQ(CountFiles(dir_.path(), ".blob"), 0u);
   EXPECT_EQ(Get("large"), std::string(100000, 'L'));
 }
+
+// The data directory's .sst and .blob files this process has mapped.
+size_t MappedFilesOf(const std::filesystem::path& dir) {
+  std::ifstream maps("/proc/self/maps");
+  std::set<std::string> files;
+  for (std::string line; std::getline(maps, line);) {
+    const size_t at = line.find(dir.string());
+    if (at != std::string::npos) files.insert(line.substr(at));
+  }
+  return files.size();
+}
+
+class RocksDbTierMmapTest : public RocksDbTierTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(RocksDbTierMmapTest, ReadsGoThroughMemoryMapsOnlyWhenAsked) {
+  options_.mmap_reads = GetParam();
+  Open();
+  ASSERT_TRUE(Put("large", std::string(100000, 'L')).ok());
+  ASSERT_TRUE(Put("small", "s").ok());
+  ASSERT_TRUE(tier_->CompactAll().ok());  // into table and blob files
+  EXPECT_EQ(Get("large"), std::string(100000, 'L'));
+  EXPECT_EQ(Get("small"), "s");
+  if (GetParam()) {
+    EXPECT_GE(MappedFilesOf(dir_.path()), 2u) << "a table file and a blob file";
+  } else {
+    EXPECT_EQ(MappedFilesOf(dir_.path()), 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(MmapOnOff, RocksDbTierMmapTest, ::testing::Bool());
 
 TEST_F(RocksDbTierTest, FlushNowAndDelayed) {
   Open();

@@ -213,6 +213,7 @@ void WriteSettingsStats(ServerContext& context, StatsSink& out) {
     w.Line("l2_compression", options.l2.enable_compression ? options.l2.compression : "none");
     w.Line("l2_sync_writes", options.l2.sync_writes ? "yes" : "no");
     w.Number("l2_blob_min_size", options.l2.blob_min_size);
+    w.Line("l2_mmap_reads", options.l2.mmap_reads ? "yes" : "no");
   }
   w.End();
 }

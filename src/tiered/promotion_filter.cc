@@ -1,12 +1,13 @@
 #include "tiered/promotion_filter.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace ratmemcache::tiered {
 
 PromotionFilter::PromotionFilter(uint64_t window, bool always) {
   if (always) return;
-  const uint64_t slots = std::bit_ceil(window < 64 ? uint64_t{64} : window);
+  const uint64_t slots = std::bit_ceil(std::clamp<uint64_t>(window, 64, uint64_t{1} << 32));
   slots_ = std::make_unique<std::atomic<uint32_t>[]>(slots);
   for (uint64_t i = 0; i < slots; ++i) slots_[i].store(0, std::memory_order_relaxed);
   mask_ = slots - 1;

@@ -6,7 +6,8 @@
 // working set much larger than RAM it buys nothing: the promoted item is usually evicted
 // before it is read again. Like memcached's extstore (which recaches one read in
 // ext_recache_rate), only items that are read again soon come back: a key is promoted on
-// its second L2 read, if fewer than about `window` other L2 reads happened in between.
+// its second L2 read if its slot still holds its fingerprint, which after k other L2
+// reads is the case with probability about e^(-k/window).
 // The memory is a direct-mapped table of 32-bit key fingerprints (4 bytes a slot); a
 // collision can only promote an item early or late, never change what a read returns.
 
@@ -18,8 +19,8 @@ namespace ratmemcache::tiered {
 
 class PromotionFilter {
  public:
-  // `window`: table slots (rounded up to a power of two, at least 64). `always`: admit
-  // every read (the filter then holds no table).
+  // `window`: table slots (rounded up to a power of two, at least 64, at most 2^32).
+  // `always`: admit every read (the filter then holds no table).
   PromotionFilter(uint64_t window, bool always);
 
   // Whether the item whose key hashes to `key_hash`, just read from L2, should go into

@@ -112,8 +112,9 @@ TieredCache::TieredCache(const CacheOptions& options, std::unique_ptr<disk::Disk
     : options_(options),
       large_value_threshold_(options.performance.large_value_threshold),
       codec_(options.compression),
+      // Without L2 nothing is ever promoted: no table.
       promotion_filter_(std::clamp<uint64_t>(options.l1.max_memory / 1024, 1024, uint64_t{1} << 22),
-                        options.performance.l2_promotion == L2Promotion::kAlways),
+                        options.performance.l2_promotion == L2Promotion::kAlways || disk == nullptr),
       ram_(RamOptions(options), &clock_),
       disk_(std::move(disk)) {
   if (options_.ttl.cleanup_interval != 0) {

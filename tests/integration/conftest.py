@@ -74,12 +74,15 @@ class Server:
         """Resident memory the process owns (RssAnon + RssShmem). File pages are left out:
         the L2 reads table and blob files through memory maps, and those pages are the
         OS page cache, not the server's memory."""
-        total = 0
+        fields = {}
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
-                if line.startswith(("RssAnon:", "RssShmem:")):
-                    total += int(line.split()[1])
-        return total
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "RssAnon", "RssShmem"):
+                    fields[name] = int(value.split()[0])
+        if "RssAnon" not in fields:  # kernels before 4.5
+            return fields.get("VmRSS", 0)
+        return fields["RssAnon"] + fields.get("RssShmem", 0)
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
