@@ -209,13 +209,11 @@ Result<ItemHandle> TieredCache::ReadThrough(std::string_view key, bool memory_on
   Outside outside = FindOutside(key, memory_only);
   if (outside.would_block) return Status(StatusCode::kWouldBlock);
   if (!outside.item || !ram_.IsLive(outside.item.get())) return Status::NotFound();
-  // A large value is served from where it is, every time; a small one comes back to RAM
-  // if the promotion filter admits it (a queued item always does) and it is still
-  // current; otherwise this copy is served once, uncached.
+  // A large value is served from where it is, every time; a small one (read from L2 or
+  // the write-behind queue) comes back to RAM if the promotion filter admits it and it is
+  // still current; otherwise this copy is served once, uncached.
   if (IsLarge(outside.item.get()->value_len)) return std::move(outside.item);
-  const bool admitted = outside.pending != WriteBehind::Pending::kNone ||
-                        promotion_filter_.Admit(HashKey(key));
-  if (!admitted || Promote(key, outside)) return std::move(outside.item);
+  if (!promotion_filter_.Admit(HashKey(key)) || Promote(key, outside)) return std::move(outside.item);
   Result<ItemHandle> fresher = ram_.Peek(key);  // RAM got the key meanwhile?
   if (fresher.ok()) return fresher;
   return std::move(outside.item);
