@@ -246,6 +246,11 @@ def test_log_file_is_reopened_on_sighup(tmp_path):
         with rat.connect() as c:
             c.sendall(b"version\r\n")
             read_until_idle(c, until=b"\r\n")
+        # The server accepts before it logs "listening on" (after switching user and
+        # writing its pid file): under a sanitizer the client can be faster than that.
+        deadline = time.time() + 10
+        while "listening on" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.05)
         assert "listening on" in log.read_text()
         # logrotate: move the file away, then SIGHUP; new lines go to a new file.
         rotated = tmp_path / "rat.log.1"
