@@ -80,8 +80,22 @@ def key_name(n, key_size=0):
 _ALPHABET = b"abcdefghijklmnopqrstuvwxyz"
 
 
+INCOMPRESSIBLE = False  # --incompressible: rmc_load stores splitmix64 bytes
+_MASK = (1 << 64) - 1
+
+
 def value_for(n, size):
-    """The value rmc_load stores under key n: byte i is 'a' + (n * 31 + i) % 26."""
+    """The value rmc_load stores under key n: byte i is 'a' + (n * 31 + i) % 26, or with
+    --incompressible the splitmix64 stream seeded by n (rmc_load's ValueFor)."""
+    if INCOMPRESSIBLE:
+        state = (n * 0x9E3779B97F4A7C15 + 1) & _MASK
+        out = bytearray()
+        for _ in range(0, size, 8):
+            state = (state + 0x9E3779B97F4A7C15) & _MASK
+            z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+            out += (z ^ (z >> 31)).to_bytes(8, "little")
+        return bytes(out[:size])
     start = (n * 31) % 26
     return (_ALPHABET * (size // 26 + 2))[start:start + size]
 
@@ -278,6 +292,8 @@ def cleanup():
 
 def load(server, *args):
     argv = ["taskset", "-c", CLIENT_CPU, LOAD, "--server", f"127.0.0.1:{server.port}"] + [str(a) for a in args]
+    if INCOMPRESSIBLE:
+        argv.append("--incompressible")
     run = subprocess.run(argv, capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"rmc_load failed against {server.kind} ({' '.join(argv[3:])}): {run.stderr.strip()[-2000:]}")
@@ -535,6 +551,9 @@ def main():
     parser.add_argument("--memory", type=int, default=16, help="-m (MB of RAM) for both servers")
     parser.add_argument("--keys", type=int, default=None, help="default 40,000 (--quick: 10,000)")
     parser.add_argument("--value-size", type=int, default=4096)
+    parser.add_argument("--incompressible", action="store_true",
+                        help="pseudo-random values (default: rmc_load's letter pattern, which LZ4 shrinks "
+                             "to a few percent; memcached stores it as it is, rat_memcached compresses it)")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--depth", type=int, default=1)
     parser.add_argument("--spot-check", type=int, default=None,
@@ -558,6 +577,8 @@ def main():
                         help="smoke run: 1 round of 2 s, 10,000 keys (40 MB), 50,000 restart items (explicit flags win)")
     parser.add_argument("--out", default="")
     cfg = parser.parse_args()
+    global INCOMPRESSIBLE
+    INCOMPRESSIBLE = cfg.incompressible
     # --quick shrinks what was not given explicitly.
     cfg.keys = cfg.keys or (10000 if cfg.quick else 40000)
     cfg.restart_items = cfg.restart_items or (50000 if cfg.quick else 1000000)
@@ -593,7 +614,8 @@ def main():
                   f"settle, read-back check, then l2_reads (100% get) and l2_mixed (50% get / 50% set) "
                   f"for {cfg.duration:g} s each, {cfg.connections} connections at depth {cfg.depth}; "
                   f"medians. Working set {cfg.keys:,} keys x {cfg.value_size:,} B = {working_set:,.0f} MiB "
-                  f"({working_set / cfg.memory:.1f}x RAM), uniform random keys.", ""]
+                  f"({working_set / cfg.memory:.1f}x RAM), uniform random keys, "
+                  f"{'incompressible (pseudo-random) values' if cfg.incompressible else 'values of a repeating letter pattern (compressible)'}.", ""]
         results = {"memcached": [], "rat_memcached": []}
         for round_index in range(cfg.rounds):
             order = ["memcached", "rat_memcached"] if round_index % 2 == 0 else ["rat_memcached", "memcached"]

@@ -8,7 +8,7 @@
 //
 //   rmc_load --server 127.0.0.1:11211 --connections 50 --threads 1 --depth 16
 //            --get-ratio 0.9 --keys 100000 --value-size 100 --duration 10
-//            [--zipf 0.99] [--rate 50000] [--populate] [--populate-only]
+//            [--zipf 0.99] [--rate 50000] [--populate] [--populate-only] [--incompressible]
 //            [--key-size 20] [--noreply-sets]
 
 #include <arpa/inet.h>
@@ -51,6 +51,7 @@ struct Options {
   double rate = 0;    // total ops/s; 0: closed loop
   bool populate = false;
   bool populate_only = false;
+  bool incompressible = false;  // pseudo-random value bytes instead of a repeating pattern
 };
 
 [[noreturn]] void Usage(const char* why) {
@@ -83,6 +84,7 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--rate") o.rate = std::stod(value());
     else if (flag == "--populate") o.populate = true;
     else if (flag == "--populate-only") o.populate = o.populate_only = true;
+    else if (flag == "--incompressible") o.incompressible = true;
     else Usage(("unknown flag " + flag).c_str());
   }
   if (o.connections < o.threads || o.depth < 1) Usage("need connections >= threads, depth >= 1");
@@ -96,8 +98,21 @@ std::string KeyName(const Options& o, uint64_t n) {
 }
 
 // The value stored under key n: deterministic, so that any hit can be checked.
+// A repeating letter pattern by default (compresses to almost nothing); with
+// --incompressible, splitmix64 output, which no compressor shrinks.
 std::string ValueFor(const Options& o, uint64_t n) {
   std::string value(o.value_size, 'a');
+  if (o.incompressible) {
+    uint64_t state = n * 0x9E3779B97F4A7C15ull + 1;
+    for (int i = 0; i < o.value_size; i += 8) {
+      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      z ^= z >> 31;
+      std::memcpy(value.data() + i, &z, std::min(8, o.value_size - i));
+    }
+    return value;
+  }
   for (int i = 0; i < o.value_size; ++i) value[i] = static_cast<char>('a' + (n * 31 + i) % 26);
   return value;
 }

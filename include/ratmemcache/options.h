@@ -61,30 +61,33 @@ struct L2Options {
   std::string data_dir = "./rat_memcache_data";
   // Start empty, deleting what an earlier run left. Default false.
   bool clear_on_startup = false;
-  // Upper bound on the database's size on disk (SST files, blob files and memtables), in bytes; when
-  // it is exceeded, the oldest writes are dropped first. Default 1 GiB; minimum 1 MiB.
+  // Upper bound on L2's size on disk (value-log files, SST files and memtables), in bytes;
+  // when it is exceeded, the value log's oldest files are collected (live values moved,
+  // or the oldest dropped) and then the oldest writes are dropped. Default 1 GiB;
+  // minimum 1 MiB.
   uint64_t max_disk_size = 1ull << 30;
   // RocksDB memtable size, bytes. Default 64 MiB.
   uint64_t write_buffer_size = 64ull << 20;
   // RocksDB memtables kept before writes stall. Default 3; at least 2.
   uint32_t max_write_buffer_number = 3;
   // RocksDB block cache for table blocks (keys, small values, indexes), bytes; values in
-  // blob files are not cached there (the RAM tier caches hot values). Default 32 MiB; 0
-  // disables it.
+  // the value log are not cached there (the RAM tier caches hot values). Default 32 MiB;
+  // 0 disables it.
   uint64_t block_cache_size = 32ull << 20;
-  // Compress RocksDB blocks. Default true.
+  // Compress L2: RocksDB's table blocks, and each value-log value when that saves space.
+  // Default true.
   bool enable_compression = true;
   // "lz4" (default) or "zstd".
   std::string compression = "lz4";
   // 0 (default): the algorithm's default. lz4: 1..12 selects LZ4HC at that level
   // (smaller, slower to write); zstd: 1..19.
   int32_t compression_level = 0;
-  // Values of at least this many bytes are kept in RocksDB blob files, apart from the
-  // sorted tables, so compactions move only small references to them instead of
-  // rewriting the values again and again. Default 512; 0 keeps every value in the
-  // sorted tables.
+  // Values of at least this many bytes go to the value log: append-only files beside
+  // RocksDB, which keeps only their metadata and a pointer, so a large value is written
+  // once instead of through RocksDB's log, memtable, flush and compactions
+  // (docs/tiers.md). Default 512; 0 keeps every value in RocksDB's sorted tables.
   uint64_t blob_min_size = 512;
-  // Read table and blob files through memory maps: an L2 read makes no system call and no
+  // Read RocksDB's table files through memory maps: an L2 read makes no system call and no
   // copy (about 10% less CPU per L2 read). The cost: a media error on a mapped page
   // (EIO from a failing disk) raises SIGBUS and stops the server, where a read() would
   // fail one lookup; and mapped pages count toward the process's RSS as file pages,

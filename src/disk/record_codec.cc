@@ -5,7 +5,8 @@
 namespace ratmemcache::disk {
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kInlineVersion = 1;
+constexpr uint8_t kPointerVersion = 2;
 
 template <typename T>
 char* Put(char* out, T value) {
@@ -36,12 +37,22 @@ std::string MetaKey(std::string_view name) {
   return out;
 }
 
-void EncodeRecordHeader(const RecordMeta& meta, char* out) {
-  *out++ = static_cast<char>(kFormatVersion);
+static void EncodeHeader(uint8_t version, const RecordMeta& meta, char* out) {
+  *out++ = static_cast<char>(version);
   out = Put<uint32_t>(out, meta.flags);
   out = Put<int64_t>(out, meta.expires_at);
   out = Put<int64_t>(out, meta.stored_at);
   Put<uint64_t>(out, meta.cas);
+}
+
+void EncodeRecordHeader(const RecordMeta& meta, char* out) { EncodeHeader(kInlineVersion, meta, out); }
+
+void EncodePointerRecord(const RecordMeta& meta, const ValuePointer& pointer, char* out) {
+  EncodeHeader(kPointerVersion, meta, out);
+  out += kRecordHeaderSize;
+  out = Put<uint64_t>(out, pointer.file);
+  out = Put<uint64_t>(out, pointer.offset);
+  Put<uint32_t>(out, pointer.size);
 }
 
 void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* out) {
@@ -54,16 +65,22 @@ void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* o
 }
 
 std::optional<DecodedRecord> DecodeRecord(std::string_view encoded) {
-  if (encoded.size() < kRecordHeaderSize || static_cast<uint8_t>(encoded[0]) != kFormatVersion) {
-    return std::nullopt;
-  }
+  if (encoded.size() < kRecordHeaderSize) return std::nullopt;
+  const uint8_t version = static_cast<uint8_t>(encoded[0]);
+  if (version != kInlineVersion && version != kPointerVersion) return std::nullopt;
+  if (version == kPointerVersion && encoded.size() != kRecordHeaderSize + kPointerSize) return std::nullopt;
   const char* p = encoded.data() + 1;
   DecodedRecord record;
   record.meta.flags = Take<uint32_t>(p);
   record.meta.expires_at = Take<int64_t>(p + 4);
   record.meta.stored_at = Take<int64_t>(p + 12);
   record.meta.cas = Take<uint64_t>(p + 20);
-  record.value = encoded.substr(kRecordHeaderSize);
+  if (version == kPointerVersion) {
+    const char* at = encoded.data() + kRecordHeaderSize;
+    record.pointer = ValuePointer{Take<uint64_t>(at), Take<uint64_t>(at + 8), Take<uint32_t>(at + 16)};
+  } else {
+    record.value = encoded.substr(kRecordHeaderSize);
+  }
   return record;
 }
 

@@ -22,6 +22,7 @@
 #include "common/process_info.h"
 #include "disk/disk_tier.h"
 #include "disk/record_codec.h"
+#include "disk/value_log.h"
 
 namespace ratmemcache::disk {
 namespace {
@@ -29,9 +30,13 @@ namespace {
 constexpr std::string_view kFlushDeadlineMeta = "flush_deadline";
 constexpr std::string_view kWatermarkMeta = "eviction_watermark";
 constexpr std::string_view kFlushCasMeta = "flush_cas";
-// Marks a database as a RatMemCache persistent tier, and its layout's version.
+// The lowest number the value log may give its next file (numbers are never reused).
+constexpr std::string_view kValueLogNextMeta = "vlog_next_file";
+// Marks a database as a RatMemCache persistent tier, and its layout's version. Version 2
+// added records pointing into the value log; a version 1 database is read as it is.
 constexpr std::string_view kFormatMeta = "format";
-constexpr std::string_view kFormatVersion = "1";
+constexpr std::string_view kFormatVersion = "2";
+constexpr std::string_view kOlderFormatVersion = "1";
 
 // True for the names RocksDB gives its files (a database that never finished being
 // created may lack CURRENT but has only these).
@@ -41,7 +46,7 @@ bool IsRocksDbFileName(const std::string& name) {
   };
   return name == "CURRENT" || name == "IDENTITY" || name == "LOCK" || name.rfind("LOG", 0) == 0 ||
          name.rfind("MANIFEST-", 0) == 0 || name.rfind("OPTIONS-", 0) == 0 || ends_with(".log") ||
-         ends_with(".sst") || ends_with(".blob") || ends_with(".dbtmp");
+         ends_with(".sst") || ends_with(".blob") || ends_with(".dbtmp") || ValueLog::IsLogFileName(name);
 }
 
 // A data directory must be new, empty or a database: never create a database among
@@ -115,6 +120,8 @@ struct SharedVisibility {
   std::atomic<uint64_t> eviction_watermark{0};
   std::atomic<uint64_t> flush_cas{0};
   std::atomic<uint64_t> dropped{0};
+  // Value-log files below this number were dropped: records pointing there are gone.
+  std::atomic<uint64_t> oldest_value_file{0};
 
   Visibility Load() const {
     return Visibility{flush_deadline.load(std::memory_order_acquire),
@@ -133,6 +140,9 @@ class GoneRecordFilter final : public rocksdb::CompactionFilter {
     if (key.size() == 0 || key[0] != kDataPrefix) return false;
     const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(value.data(), value.size()));
     if (!record) return false;  // not ours to judge; keep
+    if (record->pointer && record->pointer->file < shared_->oldest_value_file.load(std::memory_order_acquire)) {
+      return true;  // its value was dropped with its file (size limit)
+    }
     if (!IsGone(record->meta, UnixTimeNow(), shared_->Load())) return false;
     shared_->dropped.fetch_add(1, std::memory_order_relaxed);
     return true;
@@ -148,8 +158,10 @@ class RocksDbTier final : public DiskTier {
               std::unique_ptr<GoneRecordFilter> filter, std::unique_ptr<rocksdb::DB> db)
       : options_(options), shared_(std::move(shared)), filter_(std::move(filter)), db_(std::move(db)) {
     write_options_.sync = options.sync_writes;
-    size_thread_ = std::thread([this] { SizeLoop(); });
   }
+
+  // Starts enforcing the size limit in the background (after OpenValueLog).
+  void Start() { size_thread_ = std::thread([this] { SizeLoop(); }); }
 
   ~RocksDbTier() override {
     {
@@ -157,7 +169,7 @@ class RocksDbTier final : public DiskTier {
       stop_ = true;
     }
     size_cv_.notify_all();
-    size_thread_.join();
+    if (size_thread_.joinable()) size_thread_.join();
     // Write the memtables out as tables: the next start then opens them instead of
     // replaying the whole write-ahead log (seconds for millions of items). The WAL is
     // synced first, so a failure here loses nothing.
@@ -172,7 +184,10 @@ class RocksDbTier final : public DiskTier {
   Status Write(std::span<const DiskWrite> writes) override {
     rocksdb::WriteBatch batch;
     static constexpr char kPrefix[1] = {kDataPrefix};
-    char header[kRecordHeaderSize];
+    char header[kRecordHeaderSize + kPointerSize];
+    // One writer at a time in the value log; garbage collection takes this lock too, so
+    // that no write of a key falls between its liveness check and its move.
+    std::lock_guard value_lock(value_mu_);
     for (const DiskWrite& write : writes) {
       // Key and record go into the batch in parts: the value is copied once, into it.
       const rocksdb::Slice key_parts[2] = {rocksdb::Slice(kPrefix, 1),
@@ -180,17 +195,30 @@ class RocksDbTier final : public DiskTier {
       const rocksdb::SliceParts key(key_parts, 2);
       if (write.kind == DiskWrite::Kind::kDelete) {
         batch.Delete(key).PermitUncheckedError();
+        continue;
+      }
+      if (options_.blob_min_size != 0 && write.value.size() >= options_.blob_min_size) {
+        // A large value: into the value log; RocksDB gets its metadata and where it is.
+        Result<ValuePointer> pointer = value_log_->Append(write.key, write.value);
+        if (!pointer.ok()) return pointer.status();
+        EncodePointerRecord(write.meta, *pointer, header);
+        const rocksdb::Slice record(header, kRecordHeaderSize + kPointerSize);
+        batch.Put(key, rocksdb::SliceParts(&record, 1)).PermitUncheckedError();
       } else {
         EncodeRecordHeader(write.meta, header);
         const rocksdb::Slice value_parts[2] = {rocksdb::Slice(header, kRecordHeaderSize),
                                                rocksdb::Slice(write.value.data(), write.value.size())};
         batch.Put(key, rocksdb::SliceParts(value_parts, 2)).PermitUncheckedError();
-        uint64_t seen = max_cas_.load(std::memory_order_relaxed);
-        while (write.meta.cas > seen &&
-               !max_cas_.compare_exchange_weak(seen, write.meta.cas, std::memory_order_relaxed)) {
-        }
+      }
+      uint64_t seen = max_cas_.load(std::memory_order_relaxed);
+      while (write.meta.cas > seen &&
+             !max_cas_.compare_exchange_weak(seen, write.meta.cas, std::memory_order_relaxed)) {
       }
     }
+    // The values reach their file before the records that point at them: a crash in
+    // between leaves unreferenced bytes, never a pointer to nothing.
+    Status logged = value_log_->Commit();
+    if (!logged.ok()) return logged;
     writes_.fetch_add(writes.size(), std::memory_order_relaxed);
     return FromRocks(db_->Write(write_options_, &batch), "L2 write");
   }
@@ -204,12 +232,23 @@ class RocksDbTier final : public DiskTier {
     const rocksdb::Status status =
         db_->Get(read_options, db_->DefaultColumnFamily(), DataKey(key), &encoded);
     if (status.IsIncomplete()) return Status(StatusCode::kWouldBlock);
+    // A value in the value log needs a file read too.
+    if (memory_only && status.ok() && encoded.size() == kRecordHeaderSize + kPointerSize) {
+      const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
+      if (record && record->pointer) return Status(StatusCode::kWouldBlock);
+    }
     gets_.fetch_add(1, std::memory_order_relaxed);
     if (status.IsNotFound()) return Status::NotFound();
     if (!status.ok()) return FromRocks(status, "L2 get");
     const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
     if (!record) return Status::IoError("L2 get: damaged record");
     if (IsGone(record->meta, now_unix, shared_->Load())) return Status::NotFound();
+    if (record->pointer) {
+      Status read = value_log_->Read(*record->pointer, key, [&](size_t size) { return sink->Allocate(record->meta, size); });
+      if (read.code() == StatusCode::kIoError) Log().warn("L2 get: {}", read.message());
+      if (read.ok()) hits_.fetch_add(1, std::memory_order_relaxed);
+      return read;
+    }
     char* destination = sink->Allocate(record->meta, record->value.size());
     if (destination == nullptr) return Status::OutOfMemory();
     if (!record->value.empty()) std::memcpy(destination, record->value.data(), record->value.size());
@@ -261,12 +300,29 @@ class RocksDbTier final : public DiskTier {
   }
 
   Status EnforceSizeLimit() override {
-    const uint64_t used = DiskBytes();
+    uint64_t used = DiskBytes();
+    if (used <= options_.max_disk_size) return Status::Ok();
+    // The value log first: collect its oldest files until 90% of the limit is used.
+    // A file mostly dead is rewritten without its dead records; one mostly live is
+    // dropped (the oldest values go), since rewriting it would free little.
+    const uint64_t target = options_.max_disk_size / 10 * 9;
+    while (used > target) {
+      std::lock_guard value_lock(value_mu_);
+      std::vector<uint64_t> sealed = value_log_->SealedFiles();
+      if (sealed.empty()) {
+        if (value_log_->TotalBytes() < used / 2) break;  // mostly tables: the watermark below
+        value_log_->Seal();
+        sealed = value_log_->SealedFiles();
+        if (sealed.empty()) break;
+      }
+      Status collected = CollectValueFile(sealed.front(), /*for_space=*/true);
+      if (!collected.ok()) return collected;
+      used = DiskBytes();
+    }
     if (used <= options_.max_disk_size) return Status::Ok();
     // Drop the oldest writes: move the CAS watermark up by the share of bytes over 90%
     // of the limit (CAS uniques grow with every write, so old CAS means old data), then
     // compact so the bytes really go.
-    const uint64_t target = options_.max_disk_size / 10 * 9;
     const double share = static_cast<double>(used - target) / static_cast<double>(used);
     const uint64_t low = shared_->eviction_watermark.load(std::memory_order_acquire);
     const uint64_t high = max_cas_.load(std::memory_order_relaxed);
@@ -282,6 +338,20 @@ class RocksDbTier final : public DiskTier {
   }
 
   Status CompactAll() override {
+    Status compacted = CompactTables();
+    if (!compacted.ok()) return compacted;
+    // Every value-log file loses its dead records (those of keys deleted, overwritten,
+    // expired or flushed); files with none are left as they are.
+    std::lock_guard value_lock(value_mu_);
+    value_log_->Seal();
+    for (uint64_t file : value_log_->SealedFiles()) {
+      Status collected = CollectValueFile(file, /*for_space=*/false);
+      if (!collected.ok()) return collected;
+    }
+    return Status::Ok();
+  }
+
+  Status CompactTables() {
     rocksdb::CompactRangeOptions compact;
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     // Rewrite every blob file too: values dropped by the filter free their space now.
@@ -311,6 +381,7 @@ class RocksDbTier final : public DiskTier {
     Result<std::string> format = GetMeta(kFormatMeta);
     if (format.ok()) {
       if (*format == kFormatVersion) return Status::Ok();
+      if (*format == kOlderFormatVersion) return PutMeta(kFormatMeta, kFormatVersion);  // readable as is
       return Status::InvalidArgument("l2.data_dir " + options_.data_dir + " holds layout version " + *format +
                                      " of the persistent tier; this build reads version " +
                                      std::string(kFormatVersion));
@@ -354,6 +425,30 @@ class RocksDbTier final : public DiskTier {
     return Status::Ok();
   }
 
+  // Opens the value log in the data directory. Returns: IoError.
+  Status OpenValueLog() {
+    uint64_t floor = 1;
+    Result<std::string> next = GetMeta(kValueLogNextMeta);
+    if (next.ok()) floor = std::strtoull(next->c_str(), nullptr, 10);
+    else if (next.code() != StatusCode::kNotFound) return next.status();
+    ValueLog::Options log;
+    log.dir = options_.data_dir;
+    // Files of 1/64 of the limit (64 KiB to 64 MiB): the size limit drops or rewrites
+    // one file at a time, so a file is the grain of what goes.
+    log.file_size = std::clamp<uint64_t>(options_.max_disk_size / 64, 64u << 10, 64u << 20);
+    if (options_.enable_compression) {
+      log.codec = options_.compression == "zstd" ? ValueCodecKind::kZstd : ValueCodecKind::kLz4;
+      log.level = options_.compression_level;
+    }
+    log.sync = options_.sync_writes;
+    log.reserve = [this](uint64_t next_file) { return PutMeta(kValueLogNextMeta, std::to_string(next_file)); };
+    Result<std::unique_ptr<ValueLog>> opened = ValueLog::Open(std::move(log), floor);
+    if (!opened.ok()) return opened.status();
+    value_log_ = std::move(opened).value();
+    shared_->oldest_value_file.store(value_log_->OldestFile(), std::memory_order_release);
+    return Status::Ok();
+  }
+
  private:
   uint64_t DiskBytes() {
     uint64_t sst = 0;
@@ -362,7 +457,79 @@ class RocksDbTier final : public DiskTier {
     db_->GetIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
     db_->GetIntProperty(rocksdb::DB::Properties::kTotalBlobFileSize, &blobs);
     db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
-    return sst + blobs + memtables;
+    return sst + blobs + memtables + value_log_->TotalBytes();
+  }
+
+  // True when `key`'s record in RocksDB points at `pointer` and is not gone: the value-log
+  // record there is live. `meta` gets the record's metadata.
+  bool PointsAt(std::string_view key, const ValuePointer& pointer, int64_t now, const Visibility& visibility,
+                RecordMeta* meta) {
+    rocksdb::PinnableSlice encoded;
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), DataKey(key), &encoded);
+    if (!status.ok()) return false;
+    const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
+    if (!record || !record->pointer || !(*record->pointer == pointer)) return false;
+    if (IsGone(record->meta, now, visibility)) return false;
+    *meta = record->meta;
+    return true;
+  }
+
+  // Garbage collection of value-log file `file` (value_mu_ held): its live records move to
+  // the newest file and their RocksDB records follow, then the file goes. With
+  // `for_space`, a file at least three quarters live is dropped whole instead (its values
+  // are the oldest); without, a file with no dead record is left alone.
+  Status CollectValueFile(uint64_t file, bool for_space) {
+    const int64_t now = UnixTimeNow();
+    const Visibility visibility = shared_->Load();
+    uint64_t live_bytes = 0;
+    RecordMeta meta;
+    Status scanned = value_log_->ForEachRecord(file, [&](const ValueLog::RecordView& record) {
+      if (PointsAt(record.key, record.pointer, now, visibility, &meta)) live_bytes += record.bytes.size();
+    });
+    if (!scanned.ok() && scanned.code() != StatusCode::kNotFound) return scanned;
+    const uint64_t file_bytes = value_log_->FileBytes(file);
+    if (!for_space && live_bytes == file_bytes) return Status::Ok();
+    if (for_space && live_bytes * 4 >= file_bytes * 3) {
+      evicted_for_size_.fetch_add(1, std::memory_order_relaxed);
+      Log().info("L2 over 90% of its {} byte limit: dropping value file {} ({} bytes, {} live)",
+                 options_.max_disk_size, file, file_bytes, live_bytes);
+    } else if (live_bytes != 0) {
+      Status moved = MoveLiveRecords(file, now, visibility);
+      if (!moved.ok()) return moved;
+    }
+    Status dropped = value_log_->DropFile(file);
+    shared_->oldest_value_file.store(value_log_->OldestFile(), std::memory_order_release);
+    return dropped;
+  }
+
+  Status MoveLiveRecords(uint64_t file, int64_t now, const Visibility& visibility) {
+    rocksdb::WriteBatch batch;
+    size_t batch_bytes = 0;
+    Status failed = Status::Ok();
+    char encoded[kRecordHeaderSize + kPointerSize];
+    auto write_out = [&]() {
+      Status logged = value_log_->Commit();
+      if (logged.ok()) logged = FromRocks(db_->Write(write_options_, &batch), "L2 value-log collection");
+      batch.Clear();
+      batch_bytes = 0;
+      return logged;
+    };
+    Status scanned = value_log_->ForEachRecord(file, [&](const ValueLog::RecordView& record) {
+      RecordMeta meta;
+      if (!failed.ok() || !PointsAt(record.key, record.pointer, now, visibility, &meta)) return;
+      Result<ValuePointer> moved = value_log_->AppendRecord(record);
+      if (!moved.ok()) {
+        failed = moved.status();
+        return;
+      }
+      EncodePointerRecord(meta, *moved, encoded);
+      batch.Put(DataKey(record.key), rocksdb::Slice(encoded, sizeof(encoded))).PermitUncheckedError();
+      batch_bytes += record.bytes.size();
+      if (batch_bytes >= (8u << 20)) failed = write_out();
+    });
+    if (!failed.ok()) return failed;
+    if (!scanned.ok()) return scanned;
+    return write_out();
   }
 
   void SizeLoop() {
@@ -379,6 +546,8 @@ class RocksDbTier final : public DiskTier {
   std::unique_ptr<SharedVisibility> shared_;
   std::unique_ptr<GoneRecordFilter> filter_;  // referenced by the DB's options
   std::unique_ptr<rocksdb::DB> db_;
+  std::mutex value_mu_;  // one writer in the value log: Write and its garbage collection
+  std::unique_ptr<ValueLog> value_log_;
   rocksdb::WriteOptions write_options_;
   std::atomic<uint64_t> max_cas_{0};
   std::atomic<uint64_t> gets_{0};
@@ -437,6 +606,11 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   if (l2.clear_on_startup) {
     rocksdb::Options destroy_options;
     FromRocks(rocksdb::DestroyDB(l2.data_dir, destroy_options), "clear").IgnoreError();
+    std::filesystem::directory_iterator it(l2.data_dir, ec);
+    for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      if (ValueLog::IsLogFileName(it->path().filename().string())) std::filesystem::remove(it->path(), ec);
+    }
+    ec.clear();
   }
   std::filesystem::create_directories(l2.data_dir, ec);
   if (ec) return Status::IoError("l2.data_dir " + l2.data_dir + ": " + ec.message());
@@ -478,19 +652,12 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   // list (measured: 5% of the server's CPU under a 50/50 L2 load).
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.02;
-  if (l2.blob_min_size != 0) {
-    // Key-value separation: values go to blob files once, at flush; compactions then
-    // merge only keys and blob references. Blob garbage collection relocates what is
-    // still live in the oldest quarter of the blob files whenever a compaction touches
-    // them, so files whose values were overwritten or dropped are deleted.
-    options.enable_blob_files = true;
-    options.min_blob_size = l2.blob_min_size + kRecordHeaderSize;
-    options.blob_compression_type = options.compression;
-    options.enable_blob_garbage_collection = true;
-    // No blob cache: values read again soon are promoted into the RAM tier, which is the
-    // value cache; a second one here only added an insert and an eviction to each L2 read
-    // (measured: about 8% of the server's CPU under L2-heavy reads).
-  }
+  // Values of blob_min_size bytes and more go to the value log (value_log.h), not to
+  // RocksDB: it holds only their metadata and pointers. No blob cache either: values read
+  // again soon are promoted into the RAM tier, which is the value cache. A database of
+  // layout 1 may still reference RocksDB blob files; RocksDB reads them as before, and
+  // garbage collection folds them into the tables as compactions reach them.
+  options.enable_blob_garbage_collection = true;
   // Table and blob files are read through memory maps: no system call and no copy per
   // block or value (measured: about 10% less server CPU per L2 read). The files are
   // immutable once written, so a map never sees a file change under it.
@@ -504,6 +671,9 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   if (!ours.ok()) return ours;
   Status loaded = tier->LoadState();
   if (!loaded.ok()) return loaded;
+  Status logged = tier->OpenValueLog();
+  if (!logged.ok()) return logged;
+  tier->Start();
   return std::unique_ptr<DiskTier>(std::move(tier));
 }
 

@@ -113,8 +113,8 @@ TEST_F(RocksDbTierTest, SurvivesReopenUnlessClearedOnStartup) {
   EXPECT_EQ(Get("key999"), "<miss>");
 }
 
-// Small values live in the sorted tables, large ones in blob files: the compaction filter
-// must judge both.
+// Small values live in the sorted tables, large ones in the value log: the compaction
+// filter must judge both.
 TEST_F(RocksDbTierTest, ExpiredRecordsAreNeverServedAndCompactedAway) {
   Open();
   const int64_t now = UnixTimeNow();
@@ -145,7 +145,7 @@ size_t CountFiles(const std::filesystem::path& dir, std::string_view extension) 
   return count;
 }
 
-TEST_F(RocksDbTierTest, LargeValuesGoToBlobFilesWhichCountAndAreCleared) {
+TEST_F(RocksDbTierTest, LargeValuesGoToTheValueLogWhichCountsAndIsCleared) {
   options_.enable_compression = false;  // keep the byte count predictable
   Open();
   const std::string small(100, 's');
@@ -154,25 +154,67 @@ TEST_F(RocksDbTierTest, LargeValuesGoToBlobFilesWhichCountAndAreCleared) {
     ASSERT_TRUE(Put("small" + std::to_string(i), small).ok());
     ASSERT_TRUE(Put("large" + std::to_string(i), large).ok());
   }
-  ASSERT_TRUE(tier_->CompactAll().ok());  // flushes the memtables
-  EXPECT_GE(CountFiles(dir_.path(), ".blob"), 1u);
-  EXPECT_GE(tier_->Stats().disk_bytes, 500 * large.size()) << "blob files are counted";
-  Open();  // reopen: values are read back from the blob files
+  EXPECT_GE(CountFiles(dir_.path(), ".vlog"), 1u);
+  EXPECT_GE(tier_->Stats().disk_bytes, 500 * large.size()) << "value-log files are counted";
+  ASSERT_TRUE(tier_->CompactAll().ok());  // every value live: nothing moves
+  EXPECT_GE(tier_->Stats().disk_bytes, 500 * large.size());
+  Open();  // reopen: values are read back from the value log
   EXPECT_EQ(Get("large499"), large);
   EXPECT_EQ(Get("small499"), small);
   options_.clear_on_startup = true;
   Open();
-  EXPECT_EQ(CountFiles(dir_.path(), ".blob"), 0u);
+  EXPECT_EQ(CountFiles(dir_.path(), ".vlog"), 0u);
   EXPECT_EQ(Get("large499"), "<miss>");
 }
 
-TEST_F(RocksDbTierTest, BlobFilesCanBeTurnedOff) {
+TEST_F(RocksDbTierTest, TheValueLogCanBeTurnedOff) {
   options_.blob_min_size = 0;
   Open();
   ASSERT_TRUE(Put("large", std::string(100000, 'L')).ok());
   ASSERT_TRUE(tier_->CompactAll().ok());
-  EXPECT_EQ(CountFiles(dir_.path(), ".blob"), 0u);
+  EXPECT_EQ(CountFiles(dir_.path(), ".vlog"), 0u);
   EXPECT_EQ(Get("large"), std::string(100000, 'L'));
+}
+
+// Overwritten, deleted and expired values leave dead records; compaction rewrites what is
+// live into a new file and deletes the old ones, and every live value reads back whole.
+TEST_F(RocksDbTierTest, CompactionReclaimsDeadValueLogRecords) {
+  options_.enable_compression = false;
+  Open();
+  const std::string old_value(3000, 'o');
+  const std::string new_value(3000, 'n');
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(Put("k" + std::to_string(i), old_value).ok());
+  for (int i = 0; i < 300; i += 2) ASSERT_TRUE(Put("k" + std::to_string(i), new_value).ok());
+  for (int i = 1; i < 300; i += 4) ASSERT_TRUE(Delete("k" + std::to_string(i)).ok());
+  const uint64_t before = tier_->Stats().disk_bytes;
+  ASSERT_TRUE(tier_->CompactAll().ok());
+  const uint64_t after = tier_->Stats().disk_bytes;
+  EXPECT_LT(after, before * 2 / 3) << before << " -> " << after;
+  for (int i = 0; i < 300; ++i) {
+    const std::string expected = i % 2 == 0 ? new_value : (i % 4 == 1 ? "<miss>" : old_value);
+    ASSERT_EQ(Get("k" + std::to_string(i)), expected) << i;
+  }
+  Open();
+  EXPECT_EQ(Get("k298"), new_value);
+  EXPECT_EQ(Get("k299"), old_value);
+  EXPECT_EQ(Get("k297"), "<miss>");
+}
+
+// A damaged value-log record is reported, never served.
+TEST_F(RocksDbTierTest, DamagedValueLogRecordIsNotServed) {
+  options_.enable_compression = false;
+  Open();
+  ASSERT_TRUE(Put("big", std::string(5000, 'b')).ok());
+  tier_.reset();
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    if (entry.path().extension() != ".vlog" || entry.file_size() == 0) continue;
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put('X');
+  }
+  Open();
+  StringSink sink;
+  EXPECT_EQ(tier_->Get("big", UnixTimeNow(), &sink).code(), StatusCode::kIoError);
 }
 
 // The data directory's .sst and .blob files this process has mapped.
@@ -193,11 +235,11 @@ TEST_P(RocksDbTierMmapTest, ReadsGoThroughMemoryMapsOnlyWhenAsked) {
   Open();
   ASSERT_TRUE(Put("large", std::string(100000, 'L')).ok());
   ASSERT_TRUE(Put("small", "s").ok());
-  ASSERT_TRUE(tier_->CompactAll().ok());  // into table and blob files
+  ASSERT_TRUE(tier_->CompactAll().ok());  // into a table file
   EXPECT_EQ(Get("large"), std::string(100000, 'L'));
   EXPECT_EQ(Get("small"), "s");
   if (GetParam()) {
-    EXPECT_GE(MappedFilesOf(dir_.path()), 2u) << "a table file and a blob file";
+    EXPECT_GE(MappedFilesOf(dir_.path()), 1u) << "a table file";
   } else {
     EXPECT_EQ(MappedFilesOf(dir_.path()), 0u);
   }
@@ -318,7 +360,10 @@ TEST_F(RocksDbTierTest, ForeignDatabaseIsRefused) {
 // Our own database is marked, and a mark of a layout this build does not know is refused.
 TEST_F(RocksDbTierTest, FormatMarkIsWrittenAndChecked) {
   Open();
-  ASSERT_EQ(*tier_->GetMeta("format"), "1");
+  ASSERT_EQ(*tier_->GetMeta("format"), "2");
+  ASSERT_TRUE(tier_->PutMeta("format", "1").ok());  // before the value log: read as it is
+  Open();
+  ASSERT_EQ(*tier_->GetMeta("format"), "2");
   ASSERT_TRUE(tier_->PutMeta("format", "99").ok());
   tier_.reset();
   auto opened = OpenRocksDbTier(options_);

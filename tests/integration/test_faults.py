@@ -5,6 +5,7 @@ and the log, recovers by itself, and never damages what it had persisted."""
 
 import glob
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -27,8 +28,8 @@ def run_binary(*args):
 
 
 def value_of(key, size=4000):
-    seed = key.encode() * (size // len(key) + 1)
-    return seed[:size]
+    """Incompressible bytes, the same for the same key: compression must not make room."""
+    return random.Random(key).randbytes(size)
 
 
 def wait_until(predicate, timeout=30.0):

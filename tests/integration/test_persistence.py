@@ -145,7 +145,9 @@ def test_working_set_ten_times_ram(data_dir):
     assert int(s["l2_promotions"]) - promoted_before >= 90  # bar fingerprint collisions
     server.stop()
     assert wrong == 0
-    assert int(s["evictions"]) > 0 and int(s["l2_demotions"]) > 0
+    # Evicted items were on disk already, or demoted there: whether any was still queued
+    # when evicted (l2_demotions) depends on how fast the disk keeps up, so it is not asserted.
+    assert int(s["evictions"]) > 0
     assert int(s["l2_get_hits"]) > 0 and int(s["l2_promotions"]) > 0
     assert int(s["bytes"]) + int(s["hash_bytes"]) <= 16 << 20
 
@@ -264,10 +266,10 @@ def test_unusable_data_dir_is_a_clear_error(data_dir):
     assert blocker in result.stderr and "is not a directory" in result.stderr
 
 
-@pytest.mark.parametrize("blob_min_size, expect_blob_files", [(512, True), (0, False)])
-def test_blob_min_size_takes_effect(data_dir, blob_min_size, expect_blob_files):
-    """[l2] blob_min_size: 4 KB values land in RocksDB blob files, or (0) stay in the
-    sorted tables; either way they are served after a restart."""
+@pytest.mark.parametrize("blob_min_size, expect_log_files", [(512, True), (0, False)])
+def test_blob_min_size_takes_effect(data_dir, blob_min_size, expect_log_files):
+    """[l2] blob_min_size: 4 KB values land in the value log's files, or (0) stay in
+    RocksDB's sorted tables; either way they are served after a restart."""
     path = os.path.join(data_dir, "rat.toml")
     with open(path, "w") as f:
         f.write(f"[l2]\nblob_min_size = {blob_min_size}\n")
@@ -279,8 +281,9 @@ def test_blob_min_size_takes_effect(data_dir, blob_min_size, expect_blob_files):
         c.set(f"k{i}", value_for(f"k{i}", 1, 4096))
     c.close()
     assert server.stop() == 0  # SIGTERM: everything written, memtables flushed
-    blob_files = [name for name in os.listdir(l2_dir) if name.endswith(".blob")]
-    assert bool(blob_files) == expect_blob_files, sorted(os.listdir(l2_dir))
+    log_files = [name for name in os.listdir(l2_dir)
+                 if name.endswith(".vlog") and os.path.getsize(os.path.join(l2_dir, name)) > 0]
+    assert bool(log_files) == expect_log_files, sorted(os.listdir(l2_dir))
     server = start_rat("--config", path, data_dir=l2_dir)
     c = client(server)
     for i in range(0, 200, 7):
