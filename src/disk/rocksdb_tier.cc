@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -122,6 +123,7 @@ struct SharedVisibility {
   std::atomic<uint64_t> dropped{0};
   // Value-log files below this number were dropped: records pointing there are gone.
   std::atomic<uint64_t> oldest_value_file{0};
+  std::atomic<ValueLog*> value_log{nullptr};  // set once the log is open
 
   Visibility Load() const {
     return Visibility{flush_deadline.load(std::memory_order_acquire),
@@ -152,6 +154,22 @@ class GoneRecordFilter final : public rocksdb::CompactionFilter {
   SharedVisibility* shared_;
 };
 
+// Syncs the value log before RocksDB writes a memtable out: table files are synced, so
+// the records in them must never name value bytes that a power loss could take.
+class SyncValueLogBeforeFlush final : public rocksdb::EventListener {
+ public:
+  explicit SyncValueLogBeforeFlush(SharedVisibility* shared) : shared_(shared) {}
+  void OnFlushBegin(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
+    ValueLog* log = shared_->value_log.load(std::memory_order_acquire);
+    if (log == nullptr) return;
+    Status synced = log->SyncAll();
+    if (!synced.ok()) Log().warn("L2 value log sync before a flush: {}", synced.message());
+  }
+
+ private:
+  SharedVisibility* shared_;
+};
+
 class RocksDbTier final : public DiskTier {
  public:
   RocksDbTier(const L2Options& options, std::unique_ptr<SharedVisibility> shared,
@@ -173,6 +191,7 @@ class RocksDbTier final : public DiskTier {
     // Write the memtables out as tables: the next start then opens them instead of
     // replaying the whole write-ahead log (seconds for millions of items). The WAL is
     // synced first, so a failure here loses nothing.
+    if (value_log_ != nullptr) value_log_->SyncAll().IgnoreError();
     db_->FlushWAL(true).PermitUncheckedError();
     rocksdb::FlushOptions flush;
     flush.wait = true;
@@ -228,32 +247,41 @@ class RocksDbTier final : public DiskTier {
     rocksdb::ReadOptions read_options;
     // Memtables and block cache only: RocksDB answers Incomplete instead of reading a file.
     if (memory_only) read_options.read_tier = rocksdb::kBlockCacheTier;
-    rocksdb::PinnableSlice encoded;
-    const rocksdb::Status status =
-        db_->Get(read_options, db_->DefaultColumnFamily(), DataKey(key), &encoded);
-    if (status.IsIncomplete()) return Status(StatusCode::kWouldBlock);
-    // A value in the value log needs a file read too.
-    if (memory_only && status.ok() && encoded.size() == kRecordHeaderSize + kPointerSize) {
-      const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
-      if (record && record->pointer) return Status(StatusCode::kWouldBlock);
-    }
-    gets_.fetch_add(1, std::memory_order_relaxed);
-    if (status.IsNotFound()) return Status::NotFound();
-    if (!status.ok()) return FromRocks(status, "L2 get");
-    const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
-    if (!record) return Status::IoError("L2 get: damaged record");
-    if (IsGone(record->meta, now_unix, shared_->Load())) return Status::NotFound();
-    if (record->pointer) {
-      Status read = value_log_->Read(*record->pointer, key, [&](size_t size) { return sink->Allocate(record->meta, size); });
+    const std::string data_key = DataKey(key);
+    std::optional<ValuePointer> previous;
+    // A value-log file can be collected between reading the pointer and reading the
+    // value; its live values moved first, so the key's record then names the new place:
+    // look again (a few times; a file is collected only about every second).
+    for (int attempt = 0;; ++attempt) {
+      rocksdb::PinnableSlice encoded;
+      const rocksdb::Status status = db_->Get(read_options, db_->DefaultColumnFamily(), data_key, &encoded);
+      if (status.IsIncomplete()) return Status(StatusCode::kWouldBlock);
+      const std::optional<DecodedRecord> record =
+          status.ok() ? DecodeRecord(std::string_view(encoded.data(), encoded.size())) : std::nullopt;
+      // A value in the value log needs a file read too.
+      if (memory_only && record && record->pointer) return Status(StatusCode::kWouldBlock);
+      if (attempt == 0) gets_.fetch_add(1, std::memory_order_relaxed);
+      if (status.IsNotFound()) return Status::NotFound();
+      if (!status.ok()) return FromRocks(status, "L2 get");
+      if (!record) return Status::IoError("L2 get: damaged record");
+      if (IsGone(record->meta, now_unix, shared_->Load())) return Status::NotFound();
+      if (!record->pointer) {
+        char* destination = sink->Allocate(record->meta, record->value.size());
+        if (destination == nullptr) return Status::OutOfMemory();
+        if (!record->value.empty()) std::memcpy(destination, record->value.data(), record->value.size());
+        hits_.fetch_add(1, std::memory_order_relaxed);
+        return Status::Ok();
+      }
+      Status read = value_log_->Read(*record->pointer, key,
+                                     [&](size_t size) { return sink->Allocate(record->meta, size); });
+      if (read.code() == StatusCode::kNotFound && attempt < 3 && record->pointer != previous) {
+        previous = record->pointer;  // its file is gone: did the value move?
+        continue;
+      }
       if (read.code() == StatusCode::kIoError) Log().warn("L2 get: {}", read.message());
       if (read.ok()) hits_.fetch_add(1, std::memory_order_relaxed);
       return read;
     }
-    char* destination = sink->Allocate(record->meta, record->value.size());
-    if (destination == nullptr) return Status::OutOfMemory();
-    if (!record->value.empty()) std::memcpy(destination, record->value.data(), record->value.size());
-    hits_.fetch_add(1, std::memory_order_relaxed);
-    return Status::Ok();
   }
 
   Status FlushNow(uint64_t cas_boundary) override {
@@ -305,18 +333,28 @@ class RocksDbTier final : public DiskTier {
     // The value log first: collect its oldest files until 90% of the limit is used.
     // A file mostly dead is rewritten without its dead records; one mostly live is
     // dropped (the oldest values go), since rewriting it would free little.
+    std::lock_guard collect_lock(collect_mu_);
     const uint64_t target = options_.max_disk_size / 10 * 9;
-    while (used > target) {
-      std::lock_guard value_lock(value_mu_);
+    // Each pass removes a file (bounded by the files there are, plus one sealed now).
+    for (size_t passes = value_log_->SealedFiles().size() + 1; used > target && passes > 0; --passes) {
+      if (value_log_->TotalBytes() < used / 2) break;  // mostly tables: the watermark below
       std::vector<uint64_t> sealed = value_log_->SealedFiles();
       if (sealed.empty()) {
-        if (value_log_->TotalBytes() < used / 2) break;  // mostly tables: the watermark below
+        std::lock_guard value_lock(value_mu_);
         value_log_->Seal();
         sealed = value_log_->SealedFiles();
         if (sealed.empty()) break;
       }
       Status collected = CollectValueFile(sealed.front(), /*for_space=*/true);
-      if (!collected.ok()) return collected;
+      if (!collected.ok()) {
+        // Space comes first (moving needs some, and a failing file must not block the
+        // limit for good): the file goes with what it holds.
+        Log().warn("L2 value file {}: {}; dropping it to stay under the size limit", sealed.front(),
+                   collected.message());
+        evicted_for_size_.fetch_add(1, std::memory_order_relaxed);
+        Status dropped = DropValueFile(sealed.front());
+        if (!dropped.ok()) return dropped;
+      }
       used = DiskBytes();
     }
     if (used <= options_.max_disk_size) return Status::Ok();
@@ -334,7 +372,8 @@ class RocksDbTier final : public DiskTier {
     if (!saved.ok()) return saved;
     Log().info("L2 over its {} byte limit ({} bytes): dropping writes older than CAS {}",
                options_.max_disk_size, used, raised);
-    return CompactAll();
+    // The tables only: value-log files the watermark emptied go at the next passes above.
+    return CompactTables();
   }
 
   Status CompactAll() override {
@@ -342,8 +381,11 @@ class RocksDbTier final : public DiskTier {
     if (!compacted.ok()) return compacted;
     // Every value-log file loses its dead records (those of keys deleted, overwritten,
     // expired or flushed); files with none are left as they are.
-    std::lock_guard value_lock(value_mu_);
-    value_log_->Seal();
+    std::lock_guard collect_lock(collect_mu_);
+    {
+      std::lock_guard value_lock(value_mu_);
+      value_log_->Seal();
+    }
     for (uint64_t file : value_log_->SealedFiles()) {
       Status collected = CollectValueFile(file, /*for_space=*/false);
       if (!collected.ok()) return collected;
@@ -446,6 +488,7 @@ class RocksDbTier final : public DiskTier {
     if (!opened.ok()) return opened.status();
     value_log_ = std::move(opened).value();
     shared_->oldest_value_file.store(value_log_->OldestFile(), std::memory_order_release);
+    shared_->value_log.store(value_log_.get(), std::memory_order_release);
     return Status::Ok();
   }
 
@@ -460,35 +503,60 @@ class RocksDbTier final : public DiskTier {
     return sst + blobs + memtables + value_log_->TotalBytes();
   }
 
-  // True when `key`'s record in RocksDB points at `pointer` and is not gone: the value-log
-  // record there is live. `meta` gets the record's metadata.
-  bool PointsAt(std::string_view key, const ValuePointer& pointer, int64_t now, const Visibility& visibility,
-                RecordMeta* meta) {
+  enum class Liveness : uint8_t { kLive, kDead, kUnknown };
+
+  // Whether the value-log record of `key` at `pointer` is live: RocksDB's record of the
+  // key points at it and is not gone. `meta` gets the record's metadata. kUnknown when
+  // RocksDB could not be read (then nothing may be dropped on its word).
+  Liveness LivenessOf(std::string_view key, const ValuePointer& pointer, int64_t now,
+                      const Visibility& visibility, RecordMeta* meta) {
     rocksdb::PinnableSlice encoded;
     const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), DataKey(key), &encoded);
-    if (!status.ok()) return false;
+    if (status.IsNotFound()) return Liveness::kDead;
+    if (!status.ok()) return Liveness::kUnknown;
     const std::optional<DecodedRecord> record = DecodeRecord(std::string_view(encoded.data(), encoded.size()));
-    if (!record || !record->pointer || !(*record->pointer == pointer)) return false;
-    if (IsGone(record->meta, now, visibility)) return false;
+    if (!record || !record->pointer || !(*record->pointer == pointer)) return Liveness::kDead;
+    if (IsGone(record->meta, now, visibility)) return Liveness::kDead;
     *meta = record->meta;
-    return true;
+    return Liveness::kLive;
   }
 
-  // Garbage collection of value-log file `file` (value_mu_ held): its live records move to
-  // the newest file and their RocksDB records follow, then the file goes. With
-  // `for_space`, a file at least three quarters live is dropped whole instead (its values
-  // are the oldest); without, a file with no dead record is left alone.
+  Status DropValueFile(uint64_t file) {
+    Status dropped = value_log_->DropFile(file);
+    shared_->oldest_value_file.store(value_log_->OldestFile(), std::memory_order_release);
+    return dropped;
+  }
+
+  // Garbage collection of sealed value-log file `file` (collect_mu_ held): its live
+  // records move to the newest file, their RocksDB records follow, then the file goes.
+  // With `for_space`, a file at least three quarters live is dropped whole instead (its
+  // values are the oldest); without, a file with no dead record is left alone, and so is
+  // one that could not be read to its end (its records past the damage are not known).
   Status CollectValueFile(uint64_t file, bool for_space) {
     const int64_t now = UnixTimeNow();
     const Visibility visibility = shared_->Load();
     uint64_t live_bytes = 0;
-    RecordMeta meta;
+    bool unknown = false;
+    bool whole_file = false;
+    // The census needs no lock: the move below checks each record again under it.
     Status scanned = value_log_->ForEachRecord(file, [&](const ValueLog::RecordView& record) {
-      if (PointsAt(record.key, record.pointer, now, visibility, &meta)) live_bytes += record.bytes.size();
-    });
-    if (!scanned.ok() && scanned.code() != StatusCode::kNotFound) return scanned;
+      RecordMeta meta;
+      const Liveness liveness = LivenessOf(record.key, record.pointer, now, visibility, &meta);
+      if (liveness == Liveness::kLive) live_bytes += record.bytes.size();
+      if (liveness == Liveness::kUnknown) unknown = true;
+    }, &whole_file);
+    if (scanned.code() == StatusCode::kNotFound) return Status::Ok();  // gone already
+    if (!scanned.ok()) return scanned;
+    if (unknown) return Status::IoError("L2: could not read RocksDB to judge value file " + std::to_string(file));
     const uint64_t file_bytes = value_log_->FileBytes(file);
-    if (!for_space && live_bytes == file_bytes) return Status::Ok();
+    if (!whole_file) {
+      if (!for_space) {
+        Log().warn("L2 value file {} is damaged after {} live bytes; left for the size limit", file, live_bytes);
+        return Status::Ok();
+      }
+    } else if (!for_space && live_bytes == file_bytes && file_bytes != 0) {
+      return Status::Ok();
+    }
     if (for_space && live_bytes * 4 >= file_bytes * 3) {
       evicted_for_size_.fetch_add(1, std::memory_order_relaxed);
       Log().info("L2 over 90% of its {} byte limit: dropping value file {} ({} bytes, {} live)",
@@ -497,39 +565,59 @@ class RocksDbTier final : public DiskTier {
       Status moved = MoveLiveRecords(file, now, visibility);
       if (!moved.ok()) return moved;
     }
-    Status dropped = value_log_->DropFile(file);
-    shared_->oldest_value_file.store(value_log_->OldestFile(), std::memory_order_release);
-    return dropped;
+    return DropValueFile(file);
   }
 
+  // Moves the live records of `file` to the newest value-log file, a batch of about 1 MiB
+  // at a time under value_mu_ (so writes wait at most one batch, and no store of a key
+  // falls between its check and its move), and makes the moves durable before the
+  // caller drops the file.
   Status MoveLiveRecords(uint64_t file, int64_t now, const Visibility& visibility) {
-    rocksdb::WriteBatch batch;
-    size_t batch_bytes = 0;
+    std::string copies;                 // records of the batch, back to back
+    std::vector<ValueLog::RecordView> batch_records;
     Status failed = Status::Ok();
-    char encoded[kRecordHeaderSize + kPointerSize];
-    auto write_out = [&]() {
+    auto move_batch = [&]() -> Status {
+      std::lock_guard value_lock(value_mu_);
+      rocksdb::WriteBatch batch;
+      char encoded[kRecordHeaderSize + kPointerSize];
+      for (ValueLog::RecordView record : batch_records) {
+        RecordMeta meta;
+        const Liveness liveness = LivenessOf(record.key, record.pointer, now, visibility, &meta);
+        if (liveness == Liveness::kUnknown) return Status::IoError("L2: could not read RocksDB while moving values");
+        if (liveness == Liveness::kDead) continue;
+        Result<ValuePointer> moved = value_log_->AppendRecord(record);
+        if (!moved.ok()) return moved.status();
+        EncodePointerRecord(meta, *moved, encoded);
+        batch.Put(DataKey(record.key), rocksdb::Slice(encoded, sizeof(encoded))).PermitUncheckedError();
+      }
+      batch_records.clear();
+      copies.clear();
       Status logged = value_log_->Commit();
-      if (logged.ok()) logged = FromRocks(db_->Write(write_options_, &batch), "L2 value-log collection");
-      batch.Clear();
-      batch_bytes = 0;
-      return logged;
+      if (!logged.ok()) return logged;
+      return FromRocks(db_->Write(write_options_, &batch), "L2 value-log collection");
     };
     Status scanned = value_log_->ForEachRecord(file, [&](const ValueLog::RecordView& record) {
-      RecordMeta meta;
-      if (!failed.ok() || !PointsAt(record.key, record.pointer, now, visibility, &meta)) return;
-      Result<ValuePointer> moved = value_log_->AppendRecord(record);
-      if (!moved.ok()) {
-        failed = moved.status();
-        return;
+      if (!failed.ok()) return;
+      if (copies.size() + record.bytes.size() > copies.capacity()) {
+        if (!batch_records.empty()) failed = move_batch();
+        copies.reserve(std::max<size_t>(1u << 20, record.bytes.size()));
       }
-      EncodePointerRecord(meta, *moved, encoded);
-      batch.Put(DataKey(record.key), rocksdb::Slice(encoded, sizeof(encoded))).PermitUncheckedError();
-      batch_bytes += record.bytes.size();
-      if (batch_bytes >= (8u << 20)) failed = write_out();
+      if (!failed.ok()) return;
+      // Views into `copies` stay valid: it never grows past its reserved capacity.
+      const size_t at = copies.size();
+      copies.append(record.bytes);
+      ValueLog::RecordView copy = record;
+      copy.bytes = std::string_view(copies).substr(at, record.bytes.size());
+      copy.key = copy.bytes.substr(record.key.data() - record.bytes.data(), record.key.size());
+      batch_records.push_back(copy);
     });
+    if (failed.ok() && !batch_records.empty()) failed = move_batch();
     if (!failed.ok()) return failed;
     if (!scanned.ok()) return scanned;
-    return write_out();
+    // Durable before the old copies go: the moved values, then the records naming them.
+    Status synced = value_log_->SyncAll();
+    if (!synced.ok()) return synced;
+    return FromRocks(db_->FlushWAL(/*sync=*/true), "L2 value-log collection (sync)");
   }
 
   void SizeLoop() {
@@ -546,7 +634,8 @@ class RocksDbTier final : public DiskTier {
   std::unique_ptr<SharedVisibility> shared_;
   std::unique_ptr<GoneRecordFilter> filter_;  // referenced by the DB's options
   std::unique_ptr<rocksdb::DB> db_;
-  std::mutex value_mu_;  // one writer in the value log: Write and its garbage collection
+  std::mutex value_mu_;    // one writer in the value log: Write and the moves of collection
+  std::mutex collect_mu_;  // one garbage collection at a time (size limit, CompactAll)
   std::unique_ptr<ValueLog> value_log_;
   rocksdb::WriteOptions write_options_;
   std::atomic<uint64_t> max_cas_{0};
@@ -625,6 +714,7 @@ Result<std::unique_ptr<DiskTier>> OpenRocksDbTier(const L2Options& l2) {
   options.IncreaseParallelism(static_cast<int>(l2.background_threads));
   options.max_background_jobs = static_cast<int>(l2.background_threads);
   options.compaction_filter = filter.get();
+  options.listeners.push_back(std::make_shared<SyncValueLogBeforeFlush>(shared.get()));
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   options.info_log = std::make_shared<RocksDbLogger>();
   options.keep_log_file_num = 2;

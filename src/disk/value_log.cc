@@ -21,6 +21,8 @@ constexpr size_t kHeaderSize = 8 + 4 + 4 + 4 + 1;
 constexpr std::string_view kSuffix = ".vlog";
 // Values smaller than this are not worth a compression attempt.
 constexpr size_t kCompressMinSize = 128;
+// Records larger than this are not read through the per-thread buffer.
+constexpr size_t kDirectReadSize = 256u << 10;
 
 void PutU32(char* out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
@@ -89,13 +91,54 @@ bool ReadAt(int fd, char* out, size_t size, uint64_t offset) {
   return true;
 }
 
+// Checks the record `bytes` read at `pointer` and puts its original value into
+// allocate(size). Returns: IoError (damaged, not `key`'s), OutOfMemory.
+Status Decode(std::string_view bytes, const ValuePointer& pointer, std::string_view key,
+              const std::function<char*(size_t)>& allocate, const std::string& path) {
+  size_t size = 0;
+  const std::optional<ParsedRecord> record = ParseRecord(bytes, &size);
+  if (!record || size != pointer.size || record->key != key) {
+    return Status::IoError("value log: damaged record at " + std::to_string(pointer.offset) + " of " + path);
+  }
+  char* out = allocate(record->original_size);
+  if (out == nullptr) return Status::OutOfMemory();
+  bool whole = true;
+  switch (record->codec) {
+    case ValueCodecKind::kNone:
+      if (!record->stored.empty()) std::memcpy(out, record->stored.data(), record->stored.size());
+      break;
+    case ValueCodecKind::kLz4:
+      whole = LZ4_decompress_safe(record->stored.data(), out, static_cast<int>(record->stored.size()),
+                                  static_cast<int>(record->original_size)) ==
+              static_cast<int>(record->original_size);
+      break;
+    case ValueCodecKind::kZstd:
+      whole = ZSTD_decompress(out, record->original_size, record->stored.data(), record->stored.size()) ==
+              record->original_size;
+      break;
+  }
+  if (!whole) {
+    return Status::IoError("value log: value does not decompress at " + std::to_string(pointer.offset) + " of " + path);
+  }
+  return Status::Ok();
+}
+
+std::atomic<void (*)(void*)> g_read_hook{nullptr};
+void* g_read_hook_context = nullptr;
+
 }  // namespace
+
+void ValueLog::SetReadHookForTesting(void (*hook)(void* context), void* context) {
+  g_read_hook_context = context;
+  g_read_hook.store(hook, std::memory_order_release);
+}
 
 struct ValueLog::File {
   uint64_t number = 0;
   std::string path;
   int fd = -1;
-  std::atomic<uint64_t> size{0};  // bytes written (committed)
+  std::atomic<uint64_t> size{0};    // bytes written (committed)
+  std::atomic<uint64_t> synced{0};  // bytes known to be on stable storage
   ~File() {
     if (fd >= 0) ::close(fd);
   }
@@ -134,32 +177,39 @@ Result<std::unique_ptr<ValueLog>> ValueLog::Open(Options options, uint64_t next_
     struct stat st {};
     if (::fstat(file->fd, &st) != 0) return Status::IoError(Errno("cannot stat", file->path));
     file->size.store(static_cast<uint64_t>(st.st_size));
+    file->synced.store(static_cast<uint64_t>(st.st_size));  // written by an earlier run
     log->total_bytes_.fetch_add(static_cast<uint64_t>(st.st_size));
-    log->next_file_ = std::max(log->next_file_, file->number + 1);
+    log->next_file_.store(std::max(log->next_file_.load(), file->number + 1));
     log->files_.emplace(file->number, std::move(file));
   }
   if (ec) return Status::IoError("value log " + log->options_.dir + ": " + ec.message());
-  log->next_file_ = std::max(log->next_file_, next_file_floor);
+  log->next_file_.store(std::max(log->next_file_.load(), next_file_floor));
   log->UpdateOldest();
   return log;
 }
 
 void ValueLog::UpdateOldest() {
-  oldest_file_.store(files_.empty() ? next_file_ : files_.begin()->first, std::memory_order_release);
+  oldest_file_.store(files_.empty() ? next_file_.load() : files_.begin()->first, std::memory_order_release);
 }
 
 Status ValueLog::StartFile() {
-  const uint64_t number = next_file_;
+  const uint64_t number = next_file_.load();
   if (options_.reserve) {
     Status reserved = options_.reserve(number + 1);
     if (!reserved.ok()) return reserved;
   }
-  next_file_ = number + 1;
+  next_file_.store(number + 1);
   auto file = std::make_shared<File>();
   file->number = number;
   file->path = FileName(options_.dir, number);
   file->fd = ::open(file->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (file->fd < 0) return Status::IoError(Errno("cannot create value log file", file->path));
+  // The new name must survive a power loss too (pointers into the file may be synced).
+  const int dir = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
   std::unique_lock lock(files_mu_);
   files_.emplace(number, file);
   UpdateOldest();
@@ -199,6 +249,7 @@ Result<ValuePointer> ValueLog::Append(std::string_view key, std::string_view val
                                      options_.level > 0 ? options_.level : ZSTD_CLEVEL_DEFAULT);
       compressed = ZSTD_isError(n) ? 0 : n;
     }
+    if (scratch_.capacity() > (8u << 20) && compressed == 0) std::string().swap(scratch_);
     if (compressed != 0 && compressed < value.size()) {
       stored = std::string_view(scratch_.data(), compressed);
       codec = options_.codec;
@@ -267,18 +318,45 @@ Status ValueLog::Commit() {
     status = Status::IoError(Errno("cannot sync value log file", active_->path));
   }
   if (!status.ok()) {
-    // Whatever reached the file is unreferenced; the next records go after it.
-    pending_offset_ = std::max(pending_offset_, offset);
-    total_bytes_.fetch_add(offset - active_->size.load());
-    active_->size.store(pending_offset_);
+    // Cut off what reached the file, so that later records follow whole ones (a walk
+    // stops at the first damaged record). If even that fails, the file is sealed.
+    if (offset != pending_offset_ && ::ftruncate(active_->fd, static_cast<off_t>(pending_offset_)) != 0) {
+      total_bytes_.fetch_add(offset - pending_offset_);
+      active_->size.store(offset, std::memory_order_release);
+      pending_.clear();
+      Seal();
+      return status;
+    }
     pending_.clear();
     return status;
   }
   total_bytes_.fetch_add(pending_.size(), std::memory_order_relaxed);
   pending_offset_ += pending_.size();
   active_->size.store(pending_offset_, std::memory_order_release);
+  if (options_.sync) active_->synced.store(pending_offset_, std::memory_order_release);
   pending_.clear();
-  if (pending_.capacity() > (8u << 20)) pending_.shrink_to_fit();  // after a huge value
+  if (pending_.capacity() > (8u << 20)) std::string().swap(pending_);  // after a huge value
+  if (scratch_.capacity() > (8u << 20)) std::string().swap(scratch_);
+  return Status::Ok();
+}
+
+Status ValueLog::SyncAll() {
+  std::vector<std::shared_ptr<File>> files;
+  {
+    std::shared_lock lock(files_mu_);
+    for (const auto& [number, file] : files_) {
+      if (file->synced.load(std::memory_order_acquire) < file->size.load(std::memory_order_acquire)) {
+        files.push_back(file);
+      }
+    }
+  }
+  for (const std::shared_ptr<File>& file : files) {
+    const uint64_t size = file->size.load(std::memory_order_acquire);
+    if (::fdatasync(file->fd) != 0) return Status::IoError(Errno("cannot sync value log file", file->path));
+    uint64_t synced = file->synced.load();
+    while (synced < size && !file->synced.compare_exchange_weak(synced, size)) {
+    }
+  }
   return Status::Ok();
 }
 
@@ -290,42 +368,65 @@ std::shared_ptr<ValueLog::File> ValueLog::Find(uint64_t number) const {
 
 Status ValueLog::Read(const ValuePointer& pointer, std::string_view key,
                       const std::function<char*(size_t)>& allocate) const {
+  if (auto hook = g_read_hook.load(std::memory_order_acquire); hook != nullptr) [[unlikely]] {
+    hook(g_read_hook_context);
+  }
   std::shared_ptr<File> file = Find(pointer.file);
   if (file == nullptr) return Status::NotFound();
   if (pointer.offset + pointer.size > file->size.load(std::memory_order_acquire)) {
     return Status::IoError("value log: record past the end of " + file->path);
   }
-  // Reads of ordinary values reuse one buffer per thread; a huge one gets its own.
-  thread_local std::string buffer;
-  std::string large;
-  std::string& bytes = pointer.size <= (256u << 10) ? buffer : large;
+  if (pointer.size > kDirectReadSize) return ReadLarge(*file, pointer, key, allocate);
+  // Ordinary values are read into one buffer per thread, checked, then copied out.
+  thread_local std::string bytes;
   bytes.resize(pointer.size);
   if (!ReadAt(file->fd, bytes.data(), pointer.size, pointer.offset)) {
     return Status::IoError(Errno("cannot read value log file", file->path));
   }
-  size_t size = 0;
-  const std::optional<ParsedRecord> record = ParseRecord(bytes, &size);
-  if (!record || size != pointer.size || record->key != key) {
-    return Status::IoError("value log: damaged record at " + std::to_string(pointer.offset) + " of " + file->path);
+  return Decode(bytes, pointer, key, allocate, file->path);
+}
+
+Status ValueLog::ReadLarge(const File& file, const ValuePointer& pointer, std::string_view key,
+                           const std::function<char*(size_t)>& allocate) const {
+  // The header and key first; an uncompressed value then goes straight into its
+  // destination (no second copy of a value of up to 1 GiB), checked as it lies there.
+  char header[kHeaderSize];
+  if (!ReadAt(file.fd, header, kHeaderSize, pointer.offset)) {
+    return Status::IoError(Errno("cannot read value log file", file.path));
   }
-  char* out = allocate(record->original_size);
+  const uint32_t key_size = TakeU32(header + 8);
+  const uint32_t stored_size = TakeU32(header + 12);
+  const uint32_t original_size = TakeU32(header + 16);
+  const auto codec = static_cast<ValueCodecKind>(header[20]);
+  const std::string where = " at " + std::to_string(pointer.offset) + " of " + file.path;
+  if (kHeaderSize + static_cast<uint64_t>(key_size) + stored_size != pointer.size || key_size != key.size()) {
+    return Status::IoError("value log: damaged record" + where);
+  }
+  if (codec != ValueCodecKind::kNone) {
+    std::string bytes(pointer.size, '\0');
+    if (!ReadAt(file.fd, bytes.data(), pointer.size, pointer.offset)) {
+      return Status::IoError(Errno("cannot read value log file", file.path));
+    }
+    return Decode(bytes, pointer, key, allocate, file.path);
+  }
+  if (original_size != stored_size) return Status::IoError("value log: damaged record" + where);
+  std::string stored_key(key_size, '\0');
+  if (!ReadAt(file.fd, stored_key.data(), key_size, pointer.offset + kHeaderSize) || stored_key != key) {
+    return Status::IoError("value log: damaged record" + where);
+  }
+  char* out = allocate(stored_size);
   if (out == nullptr) return Status::OutOfMemory();
-  bool whole = true;
-  switch (record->codec) {
-    case ValueCodecKind::kNone:
-      if (!record->stored.empty()) std::memcpy(out, record->stored.data(), record->stored.size());
-      break;
-    case ValueCodecKind::kLz4:
-      whole = LZ4_decompress_safe(record->stored.data(), out, static_cast<int>(record->stored.size()),
-                                  static_cast<int>(record->original_size)) ==
-              static_cast<int>(record->original_size);
-      break;
-    case ValueCodecKind::kZstd:
-      whole = ZSTD_decompress(out, record->original_size, record->stored.data(), record->stored.size()) ==
-              record->original_size;
-      break;
+  if (!ReadAt(file.fd, out, stored_size, pointer.offset + kHeaderSize + key_size)) {
+    return Status::IoError(Errno("cannot read value log file", file.path));
   }
-  if (!whole) return Status::IoError("value log: value does not decompress at " + std::to_string(pointer.offset) + " of " + file->path);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, header + 8, kHeaderSize - 8);
+  XXH3_64bits_update(state, stored_key.data(), stored_key.size());
+  XXH3_64bits_update(state, out, stored_size);
+  const uint64_t sum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  if (sum != TakeU64(header)) return Status::IoError("value log: damaged record" + where);
   return Status::Ok();
 }
 
@@ -349,7 +450,11 @@ uint64_t ValueLog::FileBytes(uint64_t file) const {
   return found == nullptr ? 0 : found->size.load(std::memory_order_acquire);
 }
 
-Status ValueLog::ForEachRecord(uint64_t number, const std::function<void(const RecordView&)>& visit) const {
+Status ValueLog::ForEachRecord(uint64_t number, const std::function<void(const RecordView&)>& visit,
+                               bool* whole_file) const {
+  bool ignored = false;
+  bool& whole = whole_file != nullptr ? *whole_file : ignored;
+  whole = false;
   std::shared_ptr<File> file = Find(number);
   if (file == nullptr) return Status::NotFound();
   const uint64_t end = file->size.load(std::memory_order_acquire);
@@ -391,6 +496,7 @@ Status ValueLog::ForEachRecord(uint64_t number, const std::function<void(const R
     }
     offset += at;
   }
+  whole = true;
   return Status::Ok();
 }
 

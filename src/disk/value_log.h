@@ -15,10 +15,10 @@
 // garbage collection (which first moves what is still live to the newest file). File
 // numbers are never reused: the caller persists the next number (see `Options::reserve`).
 //
-// Thread-safety: Append, AppendRecord and Commit must be serialized by the caller (one
-// writer at a time). Read, ForEachRecord, DropFile, SealedFiles and TotalBytes may be
-// called from any thread at any time; a file dropped while being read stays readable
-// until that read ends.
+// Thread-safety: Append, AppendRecord, Commit and Seal must be serialized by the caller
+// (one writer at a time). Read, ForEachRecord, SyncAll, DropFile, SealedFiles and the
+// size getters may be called from any thread at any time; a file dropped while being
+// read stays readable until that read ends.
 
 #include <atomic>
 #include <cstdint>
@@ -85,8 +85,13 @@ class ValueLog {
   // so far is in a sealed file. Call with no records pending.
   void Seal();
   // Calls `visit` with each whole record of sealed file `file`, in order; stops at the
-  // first damaged one. Returns: NotFound, IoError.
-  Status ForEachRecord(uint64_t file, const std::function<void(const RecordView&)>& visit) const;
+  // first damaged one. `whole_file` (optional) says whether the walk reached the file's
+  // end. Returns: NotFound, IoError.
+  Status ForEachRecord(uint64_t file, const std::function<void(const RecordView&)>& visit,
+                       bool* whole_file = nullptr) const;
+  // Makes every committed record durable (fdatasync of each file written since its
+  // last sync). Thread-safe. Returns: IoError.
+  Status SyncAll();
   // Deletes sealed file `file`. Returns: IoError.
   Status DropFile(uint64_t file);
   // Bytes in all files, written or pending.
@@ -95,6 +100,10 @@ class ValueLog {
   uint64_t OldestFile() const { return oldest_file_.load(std::memory_order_acquire); }
   // The size of sealed file `file`, 0 if it is not there.
   uint64_t FileBytes(uint64_t file) const;
+
+  // Tests only: `hook(context)` runs at the start of every Read (null: none), to stage a
+  // collection between a lookup and its file read. Set it while no read runs.
+  static void SetReadHookForTesting(void (*hook)(void* context), void* context);
 
   // The on-disk name of file `number` in `dir`.
   static std::string FileName(const std::string& dir, uint64_t number);
@@ -105,6 +114,8 @@ class ValueLog {
   struct File;
   explicit ValueLog(Options options);
   Status StartFile();
+  Status ReadLarge(const File& file, const ValuePointer& pointer, std::string_view key,
+                   const std::function<char*(size_t)>& allocate) const;
   Result<ValuePointer> Reserve(size_t record_size);
   std::shared_ptr<File> Find(uint64_t number) const;
   void UpdateOldest();
@@ -116,7 +127,7 @@ class ValueLog {
   mutable std::shared_mutex files_mu_;               // guards files_
   std::map<uint64_t, std::shared_ptr<File>> files_;  // every file present, by number
   std::shared_ptr<File> active_;                     // changed by the writer under files_mu_
-  uint64_t next_file_ = 1;                           // writer only
+  std::atomic<uint64_t> next_file_{1};               // changed by the writer only
   std::string pending_;                              // writer only: records not yet written
   uint64_t pending_offset_ = 0;                      // writer only: where pending_ goes
   std::string scratch_;                              // writer only: compression output
