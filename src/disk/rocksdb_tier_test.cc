@@ -283,6 +283,25 @@ TEST_F(RocksDbTierTest, CompactionLeavesADamagedValueFileAlone) {
   EXPECT_EQ(Get("k1"), std::string(3000, 'a' + 1)) << "a record before it";
 }
 
+// ScanKeys walks every live key in order, from the tables and from the (hash) memtable
+// alike, large values and small.
+TEST_F(RocksDbTierTest, ScanKeysSeesEveryLiveKeyInOrder) {
+  Open();
+  const int64_t now = UnixTimeNow();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put("old" + std::to_string(100 + i), i % 2 ? "v" : std::string(1000, 'v')).ok());
+  Open();  // those are in a table file now
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put("new" + std::to_string(100 + i), i % 2 ? "v" : std::string(1000, 'v')).ok());
+  ASSERT_TRUE(Delete("old100").ok());
+  ASSERT_TRUE(Delete("new100").ok());
+  ASSERT_TRUE(Put("expired", "v", RecordMeta{0, now - 1, now, 0}).ok());
+  std::vector<std::string> keys;
+  ASSERT_TRUE(tier_->ScanKeys(now, [&](std::string_view key) { keys.emplace_back(key); }).ok());
+  std::vector<std::string> expected;
+  for (int i = 1; i < 50; ++i) expected.push_back("new" + std::to_string(100 + i));
+  for (int i = 1; i < 50; ++i) expected.push_back("old" + std::to_string(100 + i));
+  EXPECT_EQ(keys, expected);
+}
+
 // A damaged value-log record is reported, never served.
 TEST_F(RocksDbTierTest, DamagedValueLogRecordIsNotServed) {
   options_.enable_compression = false;
@@ -417,10 +436,11 @@ TEST_F(RocksDbTierTest, CompressionSettingsOpen) {
     options_.compression_level = level;
     options_.clear_on_startup = true;
     Open();
+    const uint64_t empty = tier_->Stats().disk_bytes;  // an empty memtable's own size
     ASSERT_TRUE(Put("k", std::string(10000, 'z')).ok());
     ASSERT_TRUE(tier_->CompactAll().ok());
     EXPECT_EQ(Get("k"), std::string(10000, 'z'));
-    EXPECT_LT(tier_->Stats().disk_bytes, 5000u) << algorithm << " compresses";
+    EXPECT_LT(tier_->Stats().disk_bytes, empty + 5000u) << algorithm << " compresses";
   }
 }
 

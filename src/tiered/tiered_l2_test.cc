@@ -25,6 +25,9 @@ class TieredL2Test : public TieredCacheFixture<> {
 };
 
 TEST_F(TieredL2Test, WorkingSetLargerThanRamStaysReadable) {
+  // The writer waits for 8 MB or a minute: every eviction finds its item still queued (a
+  // demotion), however fast the disk is.
+  options_.l2.write_behind_interval_ms = 60000;
   Open();
   for (int i = 0; i < 6000; ++i) {  // about 6 MB into 2 MB of RAM
     ASSERT_TRUE(cache_->Set("key" + std::to_string(i), ValueFor(i), WriteOptions{uint32_t(i), 0}).ok());
@@ -239,6 +242,9 @@ TEST_F(TieredL2Test, KeysSpanBothTiers) {
 // exactly sequential (no lost write, no resurrected delete, no stale value).
 TEST_F(TieredL2Test, ConcurrentPrivateKeysStaySequential) {
   options_.l1.max_memory = 1 << 20;
+  // Batches every second (or 8 MB): items are evicted while still queued (demotions)
+  // however fast the disk is, and the writer still runs during the test.
+  options_.l2.write_behind_interval_ms = 1000;
   Open();
   std::atomic<int> failures{0};
   std::mutex report_mu;
