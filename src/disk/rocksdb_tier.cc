@@ -598,26 +598,41 @@ class RocksDbTier final : public DiskTier {
       std::lock_guard value_lock(value_mu_);
       rocksdb::WriteBatch batch;
       char encoded[kRecordHeaderSize + kPointerSize];
+      Status status = Status::Ok();
       for (ValueLog::RecordView record : batch_records) {
         RecordMeta meta;
         const Liveness liveness = LivenessOf(record.key, record.pointer, now, visibility, &meta);
-        if (liveness == Liveness::kUnknown) return Status::IoError("L2: could not read RocksDB while moving values");
+        if (liveness == Liveness::kUnknown) {
+          status = Status::IoError("L2: could not read RocksDB while moving values");
+          break;
+        }
         if (liveness == Liveness::kDead) continue;
         Result<ValuePointer> moved = value_log_->AppendRecord(record);
-        if (!moved.ok()) return moved.status();
+        if (!moved.ok()) {
+          status = moved.status();
+          break;
+        }
         EncodePointerRecord(meta, *moved, encoded);
         batch.Put(DataKey(record.key), rocksdb::Slice(encoded, sizeof(encoded))).PermitUncheckedError();
       }
       batch_records.clear();
       copies.clear();
-      Status logged = value_log_->Commit();
-      if (!logged.ok()) return logged;
+      if (!status.ok()) {
+        value_log_->DiscardPending();  // the writer's state stays clean
+        return status;
+      }
+      status = value_log_->Commit();
+      // The moved copies are durable before any record names them: the old copies were
+      // (a power loss must not trade a good value for a pointer to a torn one).
+      if (status.ok()) status = value_log_->SyncAll();
+      if (!status.ok()) return status;
       return FromRocks(db_->Write(write_options_, &batch), "L2 value-log collection");
     };
     Status scanned = value_log_->ForEachRecord(file, [&](const ValueLog::RecordView& record) {
       if (!failed.ok()) return;
       if (copies.size() + record.bytes.size() > copies.capacity()) {
         if (!batch_records.empty()) failed = move_batch();
+        if (!failed.ok()) return;
         copies.reserve(std::max<size_t>(1u << 20, record.bytes.size()));
       }
       if (!failed.ok()) return;
@@ -632,9 +647,7 @@ class RocksDbTier final : public DiskTier {
     if (failed.ok() && !batch_records.empty()) failed = move_batch();
     if (!failed.ok()) return failed;
     if (!scanned.ok()) return scanned;
-    // Durable before the old copies go: the moved values, then the records naming them.
-    Status synced = value_log_->SyncAll();
-    if (!synced.ok()) return synced;
+    // Durable before the old copies go: the records naming the moved values.
     return FromRocks(db_->FlushWAL(/*sync=*/true), "L2 value-log collection (sync)");
   }
 

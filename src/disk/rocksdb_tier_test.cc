@@ -221,7 +221,8 @@ TEST_F(RocksDbTierTest, AReadRacingCollectionFindsTheMovedValue) {
     ASSERT_TRUE(Put("churn", std::string(2000, 'b')).ok());
     ASSERT_TRUE(tier_->CompactAll().ok());
   }};
-  ValueLog::SetReadHookForTesting(
+  ValueLog::SetHookForTesting(
+      ValueLog::TestPoint::kBeforeRead,
       [](void* context) {
         auto* stage = static_cast<Stage*>(context);
         if (stage->done) return;
@@ -230,7 +231,7 @@ TEST_F(RocksDbTierTest, AReadRacingCollectionFindsTheMovedValue) {
       },
       &stage);
   const std::string got = Get("stable");
-  ValueLog::SetReadHookForTesting(nullptr, nullptr);
+  ValueLog::SetHookForTesting(ValueLog::TestPoint::kBeforeRead, nullptr, nullptr);
   EXPECT_TRUE(stage.done);
   EXPECT_EQ(got, stable);
 }

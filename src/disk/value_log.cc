@@ -123,14 +123,22 @@ Status Decode(std::string_view bytes, const ValuePointer& pointer, std::string_v
   return Status::Ok();
 }
 
-std::atomic<void (*)(void*)> g_read_hook{nullptr};
-void* g_read_hook_context = nullptr;
+constexpr size_t kTestPoints = static_cast<size_t>(ValueLog::TestPoint::kCount);
+std::atomic<void (*)(void*)> g_hooks[kTestPoints] = {};
+void* g_hook_contexts[kTestPoints] = {};
+
+void RunHook(ValueLog::TestPoint point) {
+  const size_t at = static_cast<size_t>(point);
+  if (auto hook = g_hooks[at].load(std::memory_order_acquire); hook != nullptr) [[unlikely]] {
+    hook(g_hook_contexts[at]);
+  }
+}
 
 }  // namespace
 
-void ValueLog::SetReadHookForTesting(void (*hook)(void* context), void* context) {
-  g_read_hook_context = context;
-  g_read_hook.store(hook, std::memory_order_release);
+void ValueLog::SetHookForTesting(TestPoint point, void (*hook)(void* context), void* context) {
+  g_hook_contexts[static_cast<size_t>(point)] = context;
+  g_hooks[static_cast<size_t>(point)].store(hook, std::memory_order_release);
 }
 
 struct ValueLog::File {
@@ -177,7 +185,7 @@ Result<std::unique_ptr<ValueLog>> ValueLog::Open(Options options, uint64_t next_
     struct stat st {};
     if (::fstat(file->fd, &st) != 0) return Status::IoError(Errno("cannot stat", file->path));
     file->size.store(static_cast<uint64_t>(st.st_size));
-    file->synced.store(static_cast<uint64_t>(st.st_size));  // written by an earlier run
+    // synced stays 0: a crashed run's last writes may be in the page cache only.
     log->total_bytes_.fetch_add(static_cast<uint64_t>(st.st_size));
     log->next_file_.store(std::max(log->next_file_.load(), file->number + 1));
     log->files_.emplace(file->number, std::move(file));
@@ -198,7 +206,6 @@ Status ValueLog::StartFile() {
     Status reserved = options_.reserve(number + 1);
     if (!reserved.ok()) return reserved;
   }
-  next_file_.store(number + 1);
   auto file = std::make_shared<File>();
   file->number = number;
   file->path = FileName(options_.dir, number);
@@ -210,8 +217,12 @@ Status ValueLog::StartFile() {
     ::fsync(dir);
     ::close(dir);
   }
+  RunHook(TestPoint::kStartingFile);
+  // The number moves on together with the file's arrival: a DropFile in between must
+  // never see N + 1 as the oldest number while file N is about to take writes.
   std::unique_lock lock(files_mu_);
   files_.emplace(number, file);
+  next_file_.store(number + 1);
   UpdateOldest();
   active_ = std::move(file);
   pending_offset_ = 0;
@@ -289,6 +300,8 @@ void ValueLog::NoteCompression(bool paid_off) {
   compression_backoff_ = std::min<uint32_t>(compression_backoff_ == 0 ? 1 : compression_backoff_ * 2, 64);
   compression_skips_left_ = compression_backoff_;
 }
+
+void ValueLog::DiscardPending() { pending_.clear(); }
 
 Result<ValuePointer> ValueLog::AppendRecord(const RecordView& record) {
   Result<ValuePointer> pointer = Reserve(record.bytes.size());
@@ -368,9 +381,7 @@ std::shared_ptr<ValueLog::File> ValueLog::Find(uint64_t number) const {
 
 Status ValueLog::Read(const ValuePointer& pointer, std::string_view key,
                       const std::function<char*(size_t)>& allocate) const {
-  if (auto hook = g_read_hook.load(std::memory_order_acquire); hook != nullptr) [[unlikely]] {
-    hook(g_read_hook_context);
-  }
+  RunHook(TestPoint::kBeforeRead);
   std::shared_ptr<File> file = Find(pointer.file);
   if (file == nullptr) return Status::NotFound();
   if (pointer.offset + pointer.size > file->size.load(std::memory_order_acquire)) {

@@ -69,6 +69,8 @@ class ValueLog {
   Result<ValuePointer> Append(std::string_view key, std::string_view value);
   // Adds a record found by ForEachRecord, unchanged (no recompression).
   Result<ValuePointer> AppendRecord(const RecordView& record);
+  // Forgets the records appended since the last Commit (nothing points at them yet).
+  void DiscardPending();
   // Writes the pending records with one write (and fdatasync with Options::sync).
   // Returns: IoError; the pending records are then discarded.
   Status Commit();
@@ -101,9 +103,11 @@ class ValueLog {
   // The size of sealed file `file`, 0 if it is not there.
   uint64_t FileBytes(uint64_t file) const;
 
-  // Tests only: `hook(context)` runs at the start of every Read (null: none), to stage a
-  // collection between a lookup and its file read. Set it while no read runs.
-  static void SetReadHookForTesting(void (*hook)(void* context), void* context);
+  // Tests only: `hook(context)` runs at `point` (null: none), to stage races: a
+  // collection between a lookup and its file read, a drop while a file is being
+  // started. Set it while nothing runs.
+  enum class TestPoint : uint8_t { kBeforeRead, kStartingFile, kCount };
+  static void SetHookForTesting(TestPoint point, void (*hook)(void* context), void* context);
 
   // The on-disk name of file `number` in `dir`.
   static std::string FileName(const std::string& dir, uint64_t number);

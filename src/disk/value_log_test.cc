@@ -196,6 +196,33 @@ TEST_F(ValueLogTest, FileNumbersAreNeverReused) {
   EXPECT_EQ(Read(old, "k"), "<code " + std::to_string(static_cast<int>(StatusCode::kNotFound)) + ">");
 }
 
+// The last sealed file dropped (by collection, on another thread) while the writer
+// starts the next file: the oldest number must stay at the new file, never pass it (the
+// compaction filter drops every record pointing below it).
+TEST_F(ValueLogTest, DroppingTheLastFileWhileANewOneStartsKeepsTheNewOneLive) {
+  Open();
+  const ValuePointer old = Add("old", "value");
+  log_->Seal();
+  struct Stage {
+    ValueLog* log;
+    uint64_t file;
+    uint64_t oldest_after_drop = 0;  // what the dropping thread publishes to the filter
+  } stage{log_.get(), old.file};
+  ValueLog::SetHookForTesting(
+      ValueLog::TestPoint::kStartingFile,
+      [](void* context) {
+        auto* stage = static_cast<Stage*>(context);
+        ASSERT_TRUE(stage->log->DropFile(stage->file).ok());
+        stage->oldest_after_drop = stage->log->OldestFile();
+      },
+      &stage);
+  const ValuePointer fresh = Add("new", "value");
+  ValueLog::SetHookForTesting(ValueLog::TestPoint::kStartingFile, nullptr, nullptr);
+  EXPECT_EQ(stage.oldest_after_drop, fresh.file);
+  EXPECT_EQ(log_->OldestFile(), fresh.file);
+  EXPECT_EQ(Read(fresh, "new"), "value");
+}
+
 TEST_F(ValueLogTest, ReopenedFilesStayReadableAndNewWritesGoToANewFile) {
   Open();
   const ValuePointer a = Add("a", "alpha");
