@@ -2,24 +2,13 @@
 
 #include <cstring>
 
+#include "common/little_endian.h"
+
 namespace ratmemcache::disk {
 namespace {
 
 constexpr uint8_t kInlineVersion = 1;
 constexpr uint8_t kPointerVersion = 2;
-
-template <typename T>
-char* Put(char* out, T value) {
-  for (size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<char>((static_cast<uint64_t>(value) >> (8 * i)) & 0xff);
-  return out + sizeof(T);
-}
-
-template <typename T>
-T Take(const char* data) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) value |= static_cast<uint64_t>(static_cast<uint8_t>(data[i])) << (8 * i);
-  return static_cast<T>(value);
-}
 
 }  // namespace
 
@@ -39,10 +28,10 @@ std::string MetaKey(std::string_view name) {
 
 static void EncodeHeader(uint8_t version, const RecordMeta& meta, char* out) {
   *out++ = static_cast<char>(version);
-  out = Put<uint32_t>(out, meta.flags);
-  out = Put<int64_t>(out, meta.expires_at);
-  out = Put<int64_t>(out, meta.stored_at);
-  Put<uint64_t>(out, meta.cas);
+  out = StoreLittleEndian<uint32_t>(out, meta.flags);
+  out = StoreLittleEndian<int64_t>(out, meta.expires_at);
+  out = StoreLittleEndian<int64_t>(out, meta.stored_at);
+  StoreLittleEndian<uint64_t>(out, meta.cas);
 }
 
 void EncodeRecordHeader(const RecordMeta& meta, char* out) { EncodeHeader(kInlineVersion, meta, out); }
@@ -50,9 +39,9 @@ void EncodeRecordHeader(const RecordMeta& meta, char* out) { EncodeHeader(kInlin
 void EncodePointerRecord(const RecordMeta& meta, const ValuePointer& pointer, char* out) {
   EncodeHeader(kPointerVersion, meta, out);
   out += kRecordHeaderSize;
-  out = Put<uint64_t>(out, pointer.file);
-  out = Put<uint64_t>(out, pointer.offset);
-  Put<uint32_t>(out, pointer.size);
+  out = StoreLittleEndian<uint64_t>(out, pointer.file);
+  out = StoreLittleEndian<uint64_t>(out, pointer.offset);
+  StoreLittleEndian<uint32_t>(out, pointer.size);
 }
 
 void EncodeRecord(const RecordMeta& meta, std::string_view value, std::string* out) {
@@ -71,13 +60,13 @@ std::optional<DecodedRecord> DecodeRecord(std::string_view encoded) {
   if (version == kPointerVersion && encoded.size() != kRecordHeaderSize + kPointerSize) return std::nullopt;
   const char* p = encoded.data() + 1;
   DecodedRecord record;
-  record.meta.flags = Take<uint32_t>(p);
-  record.meta.expires_at = Take<int64_t>(p + 4);
-  record.meta.stored_at = Take<int64_t>(p + 12);
-  record.meta.cas = Take<uint64_t>(p + 20);
+  record.meta.flags = LoadLittleEndian<uint32_t>(p);
+  record.meta.expires_at = LoadLittleEndian<int64_t>(p + 4);
+  record.meta.stored_at = LoadLittleEndian<int64_t>(p + 12);
+  record.meta.cas = LoadLittleEndian<uint64_t>(p + 20);
   if (version == kPointerVersion) {
     const char* at = encoded.data() + kRecordHeaderSize;
-    record.pointer = ValuePointer{Take<uint64_t>(at), Take<uint64_t>(at + 8), Take<uint32_t>(at + 16)};
+    record.pointer = ValuePointer{LoadLittleEndian<uint64_t>(at), LoadLittleEndian<uint64_t>(at + 8), LoadLittleEndian<uint32_t>(at + 16)};
   } else {
     record.value = encoded.substr(kRecordHeaderSize);
   }

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "common/little_endian.h"
+
 namespace ratmemcache::disk {
 namespace {
 
@@ -23,23 +25,6 @@ constexpr std::string_view kSuffix = ".vlog";
 constexpr size_t kCompressMinSize = 128;
 // Records larger than this are not read through the per-thread buffer.
 constexpr size_t kDirectReadSize = 256u << 10;
-
-void PutU32(char* out, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
-}
-void PutU64(char* out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
-}
-uint32_t TakeU32(const char* in) {
-  uint32_t value = 0;
-  for (int i = 0; i < 4; ++i) value |= static_cast<uint32_t>(static_cast<uint8_t>(in[i])) << (8 * i);
-  return value;
-}
-uint64_t TakeU64(const char* in) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value |= static_cast<uint64_t>(static_cast<uint8_t>(in[i])) << (8 * i);
-  return value;
-}
 
 std::string Errno(std::string_view what, const std::string& path) {
   return std::string(what) + " " + path + ": " + std::strerror(errno);
@@ -58,13 +43,13 @@ struct ParsedRecord {
 std::optional<ParsedRecord> ParseRecord(std::string_view bytes, size_t* size) {
   *size = 0;
   if (bytes.size() < kHeaderSize) return std::nullopt;
-  const uint32_t key_size = TakeU32(bytes.data() + 8);
-  const uint32_t stored_size = TakeU32(bytes.data() + 12);
+  const uint32_t key_size = LoadLittleEndian<uint32_t>(bytes.data() + 8);
+  const uint32_t stored_size = LoadLittleEndian<uint32_t>(bytes.data() + 12);
   const uint64_t whole = kHeaderSize + static_cast<uint64_t>(key_size) + stored_size;
   if (whole >= (uint64_t{1} << 32)) return std::nullopt;
   *size = static_cast<size_t>(whole);
   if (bytes.size() < whole) return std::nullopt;
-  if (XXH3_64bits(bytes.data() + 8, whole - 8) != TakeU64(bytes.data())) return std::nullopt;
+  if (XXH3_64bits(bytes.data() + 8, whole - 8) != LoadLittleEndian<uint64_t>(bytes.data())) return std::nullopt;
   const auto codec = static_cast<ValueCodecKind>(bytes[20]);
   if (codec != ValueCodecKind::kNone && codec != ValueCodecKind::kLz4 && codec != ValueCodecKind::kZstd) {
     return std::nullopt;
@@ -72,7 +57,7 @@ std::optional<ParsedRecord> ParseRecord(std::string_view bytes, size_t* size) {
   ParsedRecord record;
   record.key = bytes.substr(kHeaderSize, key_size);
   record.stored = bytes.substr(kHeaderSize + key_size, stored_size);
-  record.original_size = TakeU32(bytes.data() + 16);
+  record.original_size = LoadLittleEndian<uint32_t>(bytes.data() + 16);
   record.codec = codec;
   if (codec == ValueCodecKind::kNone && record.original_size != stored_size) return std::nullopt;
   return record;
@@ -273,13 +258,13 @@ Result<ValuePointer> ValueLog::Append(std::string_view key, std::string_view val
   const size_t at = pending_.size();
   pending_.resize(at + kHeaderSize);
   char* header = pending_.data() + at;
-  PutU32(header + 8, static_cast<uint32_t>(key.size()));
-  PutU32(header + 12, static_cast<uint32_t>(stored.size()));
-  PutU32(header + 16, static_cast<uint32_t>(value.size()));
+  StoreLittleEndian<uint32_t>(header + 8, static_cast<uint32_t>(key.size()));
+  StoreLittleEndian<uint32_t>(header + 12, static_cast<uint32_t>(stored.size()));
+  StoreLittleEndian<uint32_t>(header + 16, static_cast<uint32_t>(value.size()));
   header[20] = static_cast<char>(codec);
   pending_.append(key);
   pending_.append(stored);
-  PutU64(pending_.data() + at, XXH3_64bits(pending_.data() + at + 8, record_size - 8));
+  StoreLittleEndian<uint64_t>(pending_.data() + at, XXH3_64bits(pending_.data() + at + 8, record_size - 8));
   return pointer;
 }
 
@@ -405,9 +390,9 @@ Status ValueLog::ReadLarge(const File& file, const ValuePointer& pointer, std::s
   if (!ReadAt(file.fd, header, kHeaderSize, pointer.offset)) {
     return Status::IoError(Errno("cannot read value log file", file.path));
   }
-  const uint32_t key_size = TakeU32(header + 8);
-  const uint32_t stored_size = TakeU32(header + 12);
-  const uint32_t original_size = TakeU32(header + 16);
+  const uint32_t key_size = LoadLittleEndian<uint32_t>(header + 8);
+  const uint32_t stored_size = LoadLittleEndian<uint32_t>(header + 12);
+  const uint32_t original_size = LoadLittleEndian<uint32_t>(header + 16);
   const auto codec = static_cast<ValueCodecKind>(header[20]);
   const std::string where = " at " + std::to_string(pointer.offset) + " of " + file.path;
   if (kHeaderSize + static_cast<uint64_t>(key_size) + stored_size != pointer.size || key_size != key.size()) {
@@ -437,7 +422,7 @@ Status ValueLog::ReadLarge(const File& file, const ValuePointer& pointer, std::s
   XXH3_64bits_update(state, out, stored_size);
   const uint64_t sum = XXH3_64bits_digest(state);
   XXH3_freeState(state);
-  if (sum != TakeU64(header)) return Status::IoError("value log: damaged record" + where);
+  if (sum != LoadLittleEndian<uint64_t>(header)) return Status::IoError("value log: damaged record" + where);
   return Status::Ok();
 }
 
