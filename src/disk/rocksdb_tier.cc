@@ -501,6 +501,7 @@ class RocksDbTier final : public DiskTier {
       log.level = options_.compression_level;
     }
     log.sync = options_.sync_writes;
+    log.mmap_reads = options_.mmap_reads;
     log.reserve = [this](uint64_t next_file) { return PutMeta(kValueLogNextMeta, std::to_string(next_file)); };
     Result<std::unique_ptr<ValueLog>> opened = ValueLog::Open(std::move(log), floor);
     if (!opened.ok()) return opened.status();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <lz4.h>
 #include <lz4hc.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 
 #include "common/little_endian.h"
@@ -132,7 +134,14 @@ struct ValueLog::File {
   int fd = -1;
   std::atomic<uint64_t> size{0};    // bytes written (committed)
   std::atomic<uint64_t> synced{0};  // bytes known to be on stable storage
+  // mmap_reads: the file's first map_size bytes, mapped read-only and shared (the page
+  // cache's pages, so committed writes show at once). Records wholly inside are read
+  // from here; bytes past the committed size are never touched (past the file's end a
+  // touch is SIGBUS).
+  const char* map = nullptr;
+  size_t map_size = 0;
   ~File() {
+    if (map != nullptr) ::munmap(const_cast<char*>(map), map_size);
     if (fd >= 0) ::close(fd);
   }
 };
@@ -170,6 +179,7 @@ Result<std::unique_ptr<ValueLog>> ValueLog::Open(Options options, uint64_t next_
     struct stat st {};
     if (::fstat(file->fd, &st) != 0) return Status::IoError(Errno("cannot stat", file->path));
     file->size.store(static_cast<uint64_t>(st.st_size));
+    log->MapFile(*file, static_cast<uint64_t>(st.st_size));
     // synced stays 0: a crashed run's last writes may be in the page cache only.
     log->total_bytes_.fetch_add(static_cast<uint64_t>(st.st_size));
     log->next_file_.store(std::max(log->next_file_.load(), file->number + 1));
@@ -179,6 +189,14 @@ Result<std::unique_ptr<ValueLog>> ValueLog::Open(Options options, uint64_t next_
   log->next_file_.store(std::max(log->next_file_.load(), next_file_floor));
   log->UpdateOldest();
   return log;
+}
+
+void ValueLog::MapFile(File& file, uint64_t size) const {
+  if (!options_.mmap_reads || size == 0 || size > std::numeric_limits<size_t>::max()) return;
+  void* map = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, file.fd, 0);
+  if (map == MAP_FAILED) return;
+  file.map = static_cast<const char*>(map);
+  file.map_size = static_cast<size_t>(size);
 }
 
 void ValueLog::UpdateOldest() {
@@ -196,6 +214,8 @@ Status ValueLog::StartFile() {
   file->path = FileName(options_.dir, number);
   file->fd = ::open(file->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (file->fd < 0) return Status::IoError(Errno("cannot create value log file", file->path));
+  // Mapped ahead to the size at which it is sealed; a last batch past it is read with pread.
+  MapFile(*file, options_.file_size);
   // The new name must survive a power loss too (pointers into the file may be synced).
   const int dir = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
@@ -373,6 +393,9 @@ Status ValueLog::Read(const ValuePointer& pointer, std::string_view key,
     return Status::IoError("value log: record past the end of " + file->path);
   }
   if (pointer.size > kDirectReadSize) return ReadLarge(*file, pointer, key, allocate);
+  if (file->map != nullptr && pointer.offset + pointer.size <= file->map_size) {
+    return Decode(std::string_view(file->map + pointer.offset, pointer.size), pointer, key, allocate, file->path);
+  }
   // Ordinary values are read into one buffer per thread, checked, then copied out.
   thread_local std::string bytes;
   bytes.resize(pointer.size);

@@ -45,6 +45,10 @@ class ValueLog {
     ValueCodecKind codec = ValueCodecKind::kNone;
     int level = 0;                     // lz4: 0 = fast, 1..12 = LZ4HC; zstd: 0 = default
     bool sync = false;                 // fdatasync at every Commit
+    // Read records of ordinary size through memory maps of the files: no system call
+    // and no kernel copy per read. A disk media error under a map is SIGBUS, not an
+    // IoError (the same trade as RocksDB's allow_mmap_reads, `[l2] mmap_reads`).
+    bool mmap_reads = false;
     // Called before file N is created, with N + 1: must persist it so that a later Open
     // never hands out N again. An error stops the append.
     std::function<Status(uint64_t next_file)> reserve;
@@ -118,6 +122,9 @@ class ValueLog {
   struct File;
   explicit ValueLog(Options options);
   Status StartFile();
+  // Maps the first `size` bytes of `file` for reads (mmap_reads); on failure the file is
+  // read with pread as without the option.
+  void MapFile(File& file, uint64_t size) const;
   Status ReadLarge(const File& file, const ValuePointer& pointer, std::string_view key,
                    const std::function<char*(size_t)>& allocate) const;
   Result<ValuePointer> Reserve(size_t record_size);

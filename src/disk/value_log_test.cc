@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,7 +15,8 @@
 namespace ratmemcache::disk {
 namespace {
 
-class ValueLogTest : public ::testing::Test {
+// Every test runs twice: records read with pread, and through memory maps (mmap_reads).
+class ValueLogTest : public ::testing::TestWithParam<bool> {
  protected:
   void Open(ValueCodecKind codec = ValueCodecKind::kNone, uint64_t file_size = 1 << 20) {
     log_.reset();
@@ -21,6 +24,7 @@ class ValueLogTest : public ::testing::Test {
     options.dir = dir_.string();
     options.file_size = file_size;
     options.codec = codec;
+    options.mmap_reads = GetParam();
     options.reserve = [this](uint64_t next) {
       reserved_ = next;
       return Status::Ok();
@@ -57,7 +61,7 @@ class ValueLogTest : public ::testing::Test {
   std::unique_ptr<ValueLog> log_;
 };
 
-TEST_F(ValueLogTest, ValuesReadBackWithEveryCodec) {
+TEST_P(ValueLogTest, ValuesReadBackWithEveryCodec) {
   for (ValueCodecKind codec : {ValueCodecKind::kNone, ValueCodecKind::kLz4, ValueCodecKind::kZstd}) {
     Open(codec);
     const std::string compressible(10000, 'z');
@@ -76,7 +80,7 @@ TEST_F(ValueLogTest, ValuesReadBackWithEveryCodec) {
 
 // Incompressible values make the log skip compression attempts for a while; values that
 // compress end the back-off, and every value reads back either way.
-TEST_F(ValueLogTest, CompressionBacksOffOnIncompressibleValuesAndRecovers) {
+TEST_P(ValueLogTest, CompressionBacksOffOnIncompressibleValuesAndRecovers) {
   Open(ValueCodecKind::kLz4);
   std::vector<std::pair<ValuePointer, std::string>> written;
   for (int i = 0; i < 20; ++i) {
@@ -100,7 +104,7 @@ TEST_F(ValueLogTest, CompressionBacksOffOnIncompressibleValuesAndRecovers) {
   }
 }
 
-TEST_F(ValueLogTest, PendingRecordsShareOneWriteAndPointersFollowEachOther) {
+TEST_P(ValueLogTest, PendingRecordsShareOneWriteAndPointersFollowEachOther) {
   Open();
   Result<ValuePointer> first = log_->Append("k1", "v1");
   Result<ValuePointer> second = log_->Append("k2", "v2");
@@ -113,7 +117,7 @@ TEST_F(ValueLogTest, PendingRecordsShareOneWriteAndPointersFollowEachOther) {
   EXPECT_EQ(Read(*second, "k2"), "v2");
 }
 
-TEST_F(ValueLogTest, AWrongKeyOrADamagedRecordIsAnError) {
+TEST_P(ValueLogTest, AWrongKeyOrADamagedRecordIsAnError) {
   Open();
   const ValuePointer pointer = Add("key", std::string(3000, 'v'));
   EXPECT_EQ(Read(pointer, "other"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
@@ -126,7 +130,7 @@ TEST_F(ValueLogTest, AWrongKeyOrADamagedRecordIsAnError) {
   EXPECT_EQ(Read(past, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
 }
 
-TEST_F(ValueLogTest, FilesRollOverAndAreWalkedAndDropped) {
+TEST_P(ValueLogTest, FilesRollOverAndAreWalkedAndDropped) {
   Open(ValueCodecKind::kNone, 64 << 10);
   std::vector<ValuePointer> pointers;
   for (int i = 0; i < 100; ++i) pointers.push_back(Add("key" + std::to_string(i), std::string(4000, 'a' + i % 26)));
@@ -150,7 +154,7 @@ TEST_F(ValueLogTest, FilesRollOverAndAreWalkedAndDropped) {
   EXPECT_EQ(Read(pointers.back(), "key99"), std::string(4000, 'a' + 99 % 26));
 }
 
-TEST_F(ValueLogTest, RecordsLargerThanTheWalkChunkAreWalkedWhole) {
+TEST_P(ValueLogTest, RecordsLargerThanTheWalkChunkAreWalkedWhole) {
   Open(ValueCodecKind::kNone, 16 << 20);
   const std::string big = Random(3 << 20, 3);
   Add("small", "s");
@@ -166,7 +170,7 @@ TEST_F(ValueLogTest, RecordsLargerThanTheWalkChunkAreWalkedWhole) {
 
 // A file cut short in the middle of a record (a crash mid-write): the walk stops before
 // it, the records before it read back, and the log reopens.
-TEST_F(ValueLogTest, ATornTailEndsTheWalk) {
+TEST_P(ValueLogTest, ATornTailEndsTheWalk) {
   Open();
   const ValuePointer first = Add("first", std::string(2000, '1'));
   const ValuePointer second = Add("second", std::string(2000, '2'));
@@ -185,7 +189,7 @@ TEST_F(ValueLogTest, ATornTailEndsTheWalk) {
 
 // Numbers are never reused, even when every file is gone: a stale pointer can never
 // name a new file.
-TEST_F(ValueLogTest, FileNumbersAreNeverReused) {
+TEST_P(ValueLogTest, FileNumbersAreNeverReused) {
   Open();
   const ValuePointer old = Add("k", "old");
   log_->Seal();
@@ -199,7 +203,7 @@ TEST_F(ValueLogTest, FileNumbersAreNeverReused) {
 // The last sealed file dropped (by collection, on another thread) while the writer
 // starts the next file: the oldest number must stay at the new file, never pass it (the
 // compaction filter drops every record pointing below it).
-TEST_F(ValueLogTest, DroppingTheLastFileWhileANewOneStartsKeepsTheNewOneLive) {
+TEST_P(ValueLogTest, DroppingTheLastFileWhileANewOneStartsKeepsTheNewOneLive) {
   Open();
   const ValuePointer old = Add("old", "value");
   log_->Seal();
@@ -223,7 +227,7 @@ TEST_F(ValueLogTest, DroppingTheLastFileWhileANewOneStartsKeepsTheNewOneLive) {
   EXPECT_EQ(Read(fresh, "new"), "value");
 }
 
-TEST_F(ValueLogTest, ReopenedFilesStayReadableAndNewWritesGoToANewFile) {
+TEST_P(ValueLogTest, ReopenedFilesStayReadableAndNewWritesGoToANewFile) {
   Open();
   const ValuePointer a = Add("a", "alpha");
   Open();
@@ -232,6 +236,65 @@ TEST_F(ValueLogTest, ReopenedFilesStayReadableAndNewWritesGoToANewFile) {
   EXPECT_GT(b.file, a.file);
   EXPECT_EQ(log_->SealedFiles(), std::vector<uint64_t>{a.file});
 }
+
+// One commit may carry a file past its sealing size, and so past what a reader mapped
+// ahead: those records read back too.
+TEST_P(ValueLogTest, RecordsPastTheSealingSizeReadBack) {
+  Open(ValueCodecKind::kNone, 64 << 10);
+  std::vector<ValuePointer> pointers;
+  for (int i = 0; i < 40; ++i) {
+    Result<ValuePointer> pointer = log_->Append("key" + std::to_string(i), Random(4000, i));
+    ASSERT_TRUE(pointer.ok());
+    pointers.push_back(*pointer);
+  }
+  ASSERT_TRUE(log_->Commit().ok());
+  ASSERT_EQ(pointers.front().file, pointers.back().file) << "one commit, one file";
+  ASSERT_GT(pointers.back().offset, 64u << 10);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(Read(pointers[i], "key" + std::to_string(i)), Random(4000, i));
+}
+
+// Bytes changed on disk after the write (media damage, another process) are caught by
+// the checksum, whichever way the record is read.
+TEST_P(ValueLogTest, DamageOnDiskIsAnError) {
+  Open();
+  const ValuePointer pointer = Add("key", Random(3000, 1));
+  const ValuePointer other = Add("other", Random(3000, 2));
+  const std::string path = ValueLog::FileName(dir_.string(), pointer.file);
+  FILE* file = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(file, nullptr);
+  const long at = static_cast<long>(pointer.offset + pointer.size - 10);
+  ASSERT_EQ(std::fseek(file, at, SEEK_SET), 0);
+  const int byte = std::fgetc(file);
+  ASSERT_EQ(std::fseek(file, at, SEEK_SET), 0);
+  std::fputc(byte ^ 0xff, file);
+  std::fclose(file);
+  EXPECT_EQ(Read(pointer, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(other, "other"), Random(3000, 2));
+}
+
+// With mmap_reads the files are mapped (and unmapped when the log closes); without, never.
+TEST_P(ValueLogTest, FilesAreMappedOnlyWithMmapReads) {
+  auto mapped = [](const std::string& path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+      if (line.ends_with(path)) return true;
+    }
+    return false;
+  };
+  Open();
+  const ValuePointer pointer = Add("key", "value");
+  const std::string path = ValueLog::FileName(dir_.string(), pointer.file);
+  EXPECT_EQ(mapped(path), GetParam());
+  Open();  // reopened: the existing file is mapped at its size
+  EXPECT_EQ(mapped(path), GetParam());
+  EXPECT_EQ(Read(pointer, "key"), "value");
+  log_.reset();
+  EXPECT_FALSE(mapped(path)) << "unmapped at close";
+}
+
+INSTANTIATE_TEST_SUITE_P(Reads, ValueLogTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "Mmap" : "Pread"; });
 
 }  // namespace
 }  // namespace ratmemcache::disk
