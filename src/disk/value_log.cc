@@ -195,6 +195,9 @@ void ValueLog::MapFile(File& file, uint64_t size) const {
   if (!options_.mmap_reads || size == 0 || size > std::numeric_limits<size_t>::max()) return;
   void* map = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, file.fd, 0);
   if (map == MAP_FAILED) return;
+  // Values are read at random: a fault on a page not in memory reads that page, not the
+  // 128 KiB around it that the kernel reads ahead for a mapped file by default.
+  ::madvise(map, static_cast<size_t>(size), MADV_RANDOM);
   file.map = static_cast<const char*>(map);
   file.map_size = static_cast<size_t>(size);
 }
@@ -389,11 +392,14 @@ Status ValueLog::Read(const ValuePointer& pointer, std::string_view key,
   RunHook(TestPoint::kBeforeRead);
   std::shared_ptr<File> file = Find(pointer.file);
   if (file == nullptr) return Status::NotFound();
-  if (pointer.offset + pointer.size > file->size.load(std::memory_order_acquire)) {
+  RunHook(TestPoint::kFileFound);
+  // Written so that no sum can wrap: a damaged pointer (offset near 2^64) must not pass.
+  const uint64_t committed = file->size.load(std::memory_order_acquire);
+  if (pointer.offset > committed || pointer.size > committed - pointer.offset) {
     return Status::IoError("value log: record past the end of " + file->path);
   }
   if (pointer.size > kDirectReadSize) return ReadLarge(*file, pointer, key, allocate);
-  if (file->map != nullptr && pointer.offset + pointer.size <= file->map_size) {
+  if (file->map != nullptr && pointer.offset <= file->map_size && pointer.size <= file->map_size - pointer.offset) {
     return Decode(std::string_view(file->map + pointer.offset, pointer.size), pointer, key, allocate, file->path);
   }
   // Ordinary values are read into one buffer per thread, checked, then copied out.

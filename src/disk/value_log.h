@@ -108,9 +108,10 @@ class ValueLog {
   uint64_t FileBytes(uint64_t file) const;
 
   // Tests only: `hook(context)` runs at `point` (null: none), to stage races: a
-  // collection between a lookup and its file read, a drop while a file is being
-  // started. Set it while nothing runs.
-  enum class TestPoint : uint8_t { kBeforeRead, kStartingFile, kCount };
+  // collection between a lookup and its file read, a drop during a read, a drop while a
+  // file is being started. Set it while nothing runs.
+  // kBeforeRead: before Read looks its file up; kFileFound: once Read holds the file.
+  enum class TestPoint : uint8_t { kBeforeRead, kFileFound, kStartingFile, kCount };
   static void SetHookForTesting(TestPoint point, void (*hook)(void* context), void* context);
 
   // The on-disk name of file `number` in `dir`.

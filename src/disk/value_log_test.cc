@@ -15,6 +15,15 @@
 namespace ratmemcache::disk {
 namespace {
 
+// True if this process maps `path` (also once it is deleted: "path (deleted)").
+bool IsMapped(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find(path) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // Every test runs twice: records read with pread, and through memory maps (mmap_reads).
 class ValueLogTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -128,6 +137,10 @@ TEST_P(ValueLogTest, AWrongKeyOrADamagedRecordIsAnError) {
   ValuePointer past = pointer;
   past.size += 100;
   EXPECT_EQ(Read(past, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  ValuePointer wrapping = pointer;  // offset + size wraps around to a small number
+  wrapping.offset = ~uint64_t{0} - 255;
+  wrapping.size = 512;
+  EXPECT_EQ(Read(wrapping, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
 }
 
 TEST_P(ValueLogTest, FilesRollOverAndAreWalkedAndDropped) {
@@ -274,23 +287,44 @@ TEST_P(ValueLogTest, DamageOnDiskIsAnError) {
 
 // With mmap_reads the files are mapped (and unmapped when the log closes); without, never.
 TEST_P(ValueLogTest, FilesAreMappedOnlyWithMmapReads) {
-  auto mapped = [](const std::string& path) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line)) {
-      if (line.ends_with(path)) return true;
-    }
-    return false;
-  };
   Open();
   const ValuePointer pointer = Add("key", "value");
   const std::string path = ValueLog::FileName(dir_.string(), pointer.file);
-  EXPECT_EQ(mapped(path), GetParam());
+  EXPECT_EQ(IsMapped(path), GetParam());
   Open();  // reopened: the existing file is mapped at its size
-  EXPECT_EQ(mapped(path), GetParam());
+  EXPECT_EQ(IsMapped(path), GetParam());
   EXPECT_EQ(Read(pointer, "key"), "value");
   log_.reset();
-  EXPECT_FALSE(mapped(path)) << "unmapped at close";
+  EXPECT_FALSE(IsMapped(path)) << "unmapped at close";
+}
+
+// A file dropped (by collection, on another thread) while a read holds it: the read
+// finishes from the file as it was, and the file's map goes when the read ends.
+TEST_P(ValueLogTest, AFileDroppedDuringAReadStaysReadableUntilTheReadEnds) {
+  Open();
+  const std::string value = Random(3000, 5);
+  const ValuePointer pointer = Add("key", value);
+  log_->Seal();
+  const std::string path = ValueLog::FileName(dir_.string(), pointer.file);
+  struct Stage {
+    ValueLog* log;
+    uint64_t file;
+    bool dropped = false;
+  } stage{log_.get(), pointer.file};
+  ValueLog::SetHookForTesting(
+      ValueLog::TestPoint::kFileFound,
+      [](void* context) {
+        auto* stage = static_cast<Stage*>(context);
+        stage->dropped = stage->log->DropFile(stage->file).ok();
+      },
+      &stage);
+  const std::string read = Read(pointer, "key");
+  ValueLog::SetHookForTesting(ValueLog::TestPoint::kFileFound, nullptr, nullptr);
+  EXPECT_TRUE(stage.dropped);
+  EXPECT_EQ(read, value);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(IsMapped(path)) << "the last reader unmaps it";
+  EXPECT_EQ(Read(pointer, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kNotFound)) + ">");
 }
 
 INSTANTIATE_TEST_SUITE_P(Reads, ValueLogTest, ::testing::Values(false, true),
