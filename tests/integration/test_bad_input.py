@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import read_until_idle, start_rat
+from conftest import SANITIZED, read_until_idle, start_rat
 
 CANARY = b"canary-value-" + bytes(range(32, 127))
 
@@ -161,5 +161,9 @@ def test_repeated_abuse_does_not_leak(server):
     round_of_abuse(1500)
     time.sleep(0.5)
     grown_mib = (server.rss_kib() - before) / 1024
-    assert grown_mib < 8, f"RSS grew by {grown_mib:.1f} MiB over 1500 more abusive connections"
+    # Sanitized builds: ThreadSanitizer's allocator and shadow (and ASan's quarantine)
+    # grow on their own (10.7 MiB here once under TSan); there LeakSanitizer (test-asan,
+    # detect_leaks=1) is the leak check, at the server's exit.
+    if not SANITIZED:
+        assert grown_mib < 8, f"RSS grew by {grown_mib:.1f} MiB over 1500 more abusive connections"
     assert_healthy(server)
