@@ -65,6 +65,10 @@ std::optional<ParsedRecord> ParseRecord(std::string_view bytes, size_t* size) {
   return record;
 }
 
+// True if the bytes [offset, offset + size) lie within the first `limit`, computed without a sum that
+// could wrap (a damaged pointer may carry any offset).
+bool FitsWithin(uint64_t offset, uint64_t size, uint64_t limit) { return offset <= limit && size <= limit - offset; }
+
 // Reads exactly `size` bytes at `offset`. Returns false on an error or a short file.
 bool ReadAt(int fd, char* out, size_t size, uint64_t offset) {
   while (size > 0) {
@@ -393,13 +397,11 @@ Status ValueLog::Read(const ValuePointer& pointer, std::string_view key,
   std::shared_ptr<File> file = Find(pointer.file);
   if (file == nullptr) return Status::NotFound();
   RunHook(TestPoint::kFileFound);
-  // Written so that no sum can wrap: a damaged pointer (offset near 2^64) must not pass.
-  const uint64_t committed = file->size.load(std::memory_order_acquire);
-  if (pointer.offset > committed || pointer.size > committed - pointer.offset) {
+  if (!FitsWithin(pointer.offset, pointer.size, file->size.load(std::memory_order_acquire))) {
     return Status::IoError("value log: record past the end of " + file->path);
   }
   if (pointer.size > kDirectReadSize) return ReadLarge(*file, pointer, key, allocate);
-  if (file->map != nullptr && pointer.offset <= file->map_size && pointer.size <= file->map_size - pointer.offset) {
+  if (file->map != nullptr && FitsWithin(pointer.offset, pointer.size, file->map_size)) {
     return Decode(std::string_view(file->map + pointer.offset, pointer.size), pointer, key, allocate, file->path);
   }
   // Ordinary values are read into one buffer per thread, checked, then copied out.

@@ -55,9 +55,11 @@ class ValueLogTest : public ::testing::TestWithParam<bool> {
       value.assign(size, '\0');
       return value.data();
     });
-    if (!status.ok()) return "<code " + std::to_string(static_cast<int>(status.code())) + ">";
+    if (!status.ok()) return Failed(status.code());
     return value;
   }
+  // What Read returns for an error `code`.
+  static std::string Failed(StatusCode code) { return "<code " + std::to_string(static_cast<int>(code)) + ">"; }
   static std::string Random(size_t size, uint32_t seed) {
     std::mt19937 rng(seed);
     std::string value(size, '\0');
@@ -129,18 +131,18 @@ TEST_P(ValueLogTest, PendingRecordsShareOneWriteAndPointersFollowEachOther) {
 TEST_P(ValueLogTest, AWrongKeyOrADamagedRecordIsAnError) {
   Open();
   const ValuePointer pointer = Add("key", std::string(3000, 'v'));
-  EXPECT_EQ(Read(pointer, "other"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(pointer, "other"), Failed(StatusCode::kIoError));
   ValuePointer shifted = pointer;
   shifted.offset += 1;
   shifted.size -= 1;
-  EXPECT_EQ(Read(shifted, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(shifted, "key"), Failed(StatusCode::kIoError));
   ValuePointer past = pointer;
   past.size += 100;
-  EXPECT_EQ(Read(past, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(past, "key"), Failed(StatusCode::kIoError));
   ValuePointer wrapping = pointer;  // offset + size wraps around to a small number
   wrapping.offset = ~uint64_t{0} - 255;
   wrapping.size = 512;
-  EXPECT_EQ(Read(wrapping, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(wrapping, "key"), Failed(StatusCode::kIoError));
 }
 
 TEST_P(ValueLogTest, FilesRollOverAndAreWalkedAndDropped) {
@@ -163,7 +165,7 @@ TEST_P(ValueLogTest, FilesRollOverAndAreWalkedAndDropped) {
   ASSERT_TRUE(log_->DropFile(sealed.front()).ok());
   EXPECT_LT(log_->TotalBytes(), before);
   EXPECT_EQ(log_->OldestFile(), sealed[1]);
-  EXPECT_EQ(Read(pointers.front(), "key0"), "<code " + std::to_string(static_cast<int>(StatusCode::kNotFound)) + ">");
+  EXPECT_EQ(Read(pointers.front(), "key0"), Failed(StatusCode::kNotFound));
   EXPECT_EQ(Read(pointers.back(), "key99"), std::string(4000, 'a' + 99 % 26));
 }
 
@@ -197,7 +199,7 @@ TEST_P(ValueLogTest, ATornTailEndsTheWalk) {
   }).ok());
   EXPECT_EQ(keys, std::vector<std::string>{"first"});
   EXPECT_EQ(Read(first, "first"), std::string(2000, '1'));
-  EXPECT_EQ(Read(second, "second"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(second, "second"), Failed(StatusCode::kIoError));
 }
 
 // Numbers are never reused, even when every file is gone: a stale pointer can never
@@ -210,7 +212,7 @@ TEST_P(ValueLogTest, FileNumbersAreNeverReused) {
   Open();  // reopen with the reserved floor: no file is left to count from
   const ValuePointer fresh = Add("k", "new");
   EXPECT_GT(fresh.file, old.file);
-  EXPECT_EQ(Read(old, "k"), "<code " + std::to_string(static_cast<int>(StatusCode::kNotFound)) + ">");
+  EXPECT_EQ(Read(old, "k"), Failed(StatusCode::kNotFound));
 }
 
 // The last sealed file dropped (by collection, on another thread) while the writer
@@ -281,7 +283,7 @@ TEST_P(ValueLogTest, DamageOnDiskIsAnError) {
   ASSERT_EQ(std::fseek(file, at, SEEK_SET), 0);
   std::fputc(byte ^ 0xff, file);
   std::fclose(file);
-  EXPECT_EQ(Read(pointer, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kIoError)) + ">");
+  EXPECT_EQ(Read(pointer, "key"), Failed(StatusCode::kIoError));
   EXPECT_EQ(Read(other, "other"), Random(3000, 2));
 }
 
@@ -324,7 +326,7 @@ TEST_P(ValueLogTest, AFileDroppedDuringAReadStaysReadableUntilTheReadEnds) {
   EXPECT_EQ(read, value);
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_FALSE(IsMapped(path)) << "the last reader unmaps it";
-  EXPECT_EQ(Read(pointer, "key"), "<code " + std::to_string(static_cast<int>(StatusCode::kNotFound)) + ">");
+  EXPECT_EQ(Read(pointer, "key"), Failed(StatusCode::kNotFound));
 }
 
 INSTANTIATE_TEST_SUITE_P(Reads, ValueLogTest, ::testing::Values(false, true),
